@@ -1,0 +1,16 @@
+/**
+ * @packageDocumentation
+ * The Parley wire contract: resource, request, event and error schemas (TypeBox, i.e. JSON Schema)
+ * with their static types. The server validates with these schemas and generates its OpenAPI
+ * document from them; the SDK takes its types from them. Imports nothing of Parley's.
+ */
+export * from './errors.js';
+export * from './common.js';
+export * from './limits.js';
+export * from './users.js';
+export * from './members.js';
+export * from './messages.js';
+export * from './conversations.js';
+export * from './events.js';
+export * from './receipts.js';
+export * from './realtime.js';
