@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+
+declare const brand: unique symbol;
+type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+export type UserId = Brand<string, 'UserId'>;
+export type ConversationId = Brand<string, 'ConversationId'>;
+export type MessageId = Brand<string, 'MessageId'>;
+export type EventId = Brand<string, 'EventId'>;
+export type ApiKeyId = Brand<string, 'ApiKeyId'>;
+
+export const ID_PREFIXES = { user: 'usr', conversation: 'cnv', message: 'msg', event: 'evt', apiKey: 'key' } as const;
+type IdKind = keyof typeof ID_PREFIXES;
+interface IdTypes {
+  user: UserId;
+  conversation: ConversationId;
+  message: MessageId;
+  event: EventId;
+  apiKey: ApiKeyId;
+}
+
+// Crockford base32, lower case: URL-safe and sorts the same as the numbers it encodes.
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+function encodeTime(ms: number): string {
+  let out = '';
+  // Clocks may be fractional (performance.now) or, when broken, negative: ids must stay well-formed.
+  let n = Math.max(0, Math.floor(ms));
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[n % 32]! + out;
+    n = Math.floor(n / 32);
+  }
+  return out;
+}
+
+function encodeRandom(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += ALPHABET[b % 32]!;
+  return out;
+}
+
+/**
+ * A new opaque id: type prefix, 10 chars of millisecond time, 16 random chars (80 bits).
+ * Time-sortable so that creation order and id order agree; clients never parse it.
+ */
+export function newId<K extends IdKind>(kind: K, now: number = Date.now()): IdTypes[K] {
+  return `${ID_PREFIXES[kind]}_${encodeTime(now)}${encodeRandom(randomBytes(16))}` as IdTypes[K];
+}
+
+/** A secret of `bytes` random bytes, base64url, with a readable prefix (`pk_…` for API keys). */
+export function newSecret(prefix: string, bytes = 32): string {
+  return `${prefix}_${randomBytes(bytes).toString('base64url')}`;
+}

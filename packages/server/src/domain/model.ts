@@ -1,0 +1,133 @@
+import type { ConversationKind, MemberRole, MessageType, ParleyEventType, Scope, ShareContent, SystemContent, UserKind } from '@parley/protocol';
+import type { ApiKeyId, ConversationId, EventId, MessageId, UserId } from './ids.js';
+
+// Internal records: what the store keeps. Times are epoch milliseconds; the HTTP layer renders ISO strings.
+
+export interface UserRecord {
+  id: UserId;
+  kind: UserKind;
+  handle: string;
+  displayName: string;
+  description: string;
+  admin: boolean;
+  disabled: boolean;
+  passwordHash: string | null;
+  /** Access tokens carry the version they were issued under; bumping it revokes them all at once. */
+  tokenVersion: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: ApiKeyId;
+  userId: UserId;
+  name: string;
+  prefix: string;
+  hash: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface ConversationRecord {
+  id: ConversationId;
+  kind: ConversationKind;
+  title: string | null;
+  description: string;
+  keywords: string[];
+  public: boolean;
+  discoverable: boolean;
+  readOnly: boolean;
+  membersCanInvite: boolean;
+  historyVisibleToNewMembers: boolean;
+  pinnedMessageId: MessageId | null;
+  active: boolean;
+  metadata: Record<string, string>;
+  createdBy: UserId;
+  createdAt: number;
+  updatedAt: number;
+  lastActivityAt: number;
+  lastSeq: number;
+  lastMessageSeq: number;
+  memberCount: number;
+  /** For direct and untitled group conversations: the sorted member set, so the same set finds the same one. */
+  dedupeKey: string | null;
+}
+
+export interface MemberRecord {
+  conversationId: ConversationId;
+  userId: UserId;
+  role: MemberRole;
+  historyFrom: number | null;
+  joinedAt: number;
+  /** Seq of the last message the member marked read (0: none), with its id and when. */
+  lastReadSeq: number;
+  lastReadMessageId: MessageId | null;
+  lastReadAt: number | null;
+}
+
+/** A member joined with the user fields shown beside it. */
+export interface MemberView extends MemberRecord {
+  handle: string;
+  displayName: string;
+  kind: UserKind;
+}
+
+export interface MessageRecord {
+  id: MessageId;
+  conversationId: ConversationId;
+  seq: number;
+  type: MessageType;
+  content: string;
+  senderId: UserId;
+  senderDisplayName: string;
+  metadata: Record<string, string>;
+  share: ShareContent | null;
+  system: SystemContent | null;
+  visibleTo: UserId | null;
+  version: number;
+  createdAt: number;
+  editedAt: number | null;
+  deletedAt: number | null;
+}
+
+export interface EventRecord {
+  id: EventId;
+  conversationId: ConversationId;
+  seq: number;
+  type: ParleyEventType;
+  actorId: UserId | null;
+  createdAt: number;
+  /** The event's `data`, as JSON text: serialised once, sent as is. */
+  data: string;
+  /** The message this event is about, if any (so edits and deletes can scrub earlier snapshots). */
+  messageId: MessageId | null;
+  visibleTo: UserId | null;
+  /** The author of the message the event is about (it always sees events about its own message). */
+  authorId: UserId | null;
+  /** The time history visibility is judged by: the message's send time, else the event's time. */
+  historyAt: number;
+}
+
+export interface IdempotencyRecord {
+  userId: UserId;
+  scope: string;
+  key: string;
+  requestHash: string;
+  resultId: string;
+  createdAt: number;
+}
+
+/** Who is acting: the authenticated user and the scopes of its credential. */
+export interface Actor {
+  id: UserId;
+  kind: UserKind;
+  admin: boolean;
+  displayName: string;
+  scopes: readonly Scope[];
+}
+
+/** What a member may see of a conversation's history. */
+export interface Visibility {
+  userId: UserId;
+  historyFrom: number | null;
+}
