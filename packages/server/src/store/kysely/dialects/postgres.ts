@@ -1,0 +1,59 @@
+import pg from 'pg';
+import { PostgresDialect } from 'kysely';
+import type { StoreDialect } from './store-dialect.js';
+
+const INT8_OID = 20;
+
+export interface PostgresOptions {
+  url: string;
+  /** Use (and create) this schema instead of `public`; tests isolate runs this way. */
+  schema?: string;
+  /** Drop the schema when the store closes (tests). */
+  dropSchemaOnClose?: boolean;
+  poolSize?: number;
+}
+
+/** PostgreSQL through node-postgres: the scale-out store. */
+export function createPostgresDialect(options: PostgresOptions): StoreDialect {
+  const { schema } = options;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`Invalid PostgreSQL schema name: ${schema}`);
+  }
+  // Times and seqs are bigint columns; they fit in a double for the next 280,000 years.
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+  };
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    types: types as pg.CustomTypesConfig,
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const admin = async (statement: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: options.url });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    name: 'postgres',
+    kyselyDialect: new PostgresDialect({ pool }),
+    currentSchema: async () => {
+      const result = await pool.query<{ schema: string }>('select current_schema() as schema');
+      const current = result.rows[0]?.schema;
+      if (!current) throw new Error('PostgreSQL has no current schema: check search_path');
+      return current;
+    },
+    isUniqueViolation: (err) => typeof err === 'object' && err !== null && 'code' in err && err.code === '23505',
+    ...(schema !== undefined
+      ? {
+          prepare: () => admin(`CREATE SCHEMA IF NOT EXISTS ${schema}`),
+          ...(options.dropSchemaOnClose ? { dispose: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) } : {}),
+        }
+      : {}),
+  };
+}

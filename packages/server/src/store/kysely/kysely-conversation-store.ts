@@ -1,0 +1,141 @@
+import { sql, type Kysely } from 'kysely';
+import type { ConversationId, ConversationRecord, UserId } from '../../domain/index.js';
+import type {
+  ConversationFilter,
+  ConversationKey,
+  ConversationPatch,
+  ConversationSort,
+  ConversationStore,
+  MemberConversation,
+  PageRequest,
+} from '../store.js';
+import type { Database } from './schema.js';
+import { conversationFromRow, conversationToRow } from './rows.js';
+import type { Guard } from './guard.js';
+import type { MemberRole } from '@parley/protocol';
+
+export class KyselyConversationStore implements ConversationStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly guard: Guard,
+  ) {}
+
+  async insert(conversation: ConversationRecord): Promise<void> {
+    await this.guard('conversations.dedupe_key', () =>
+      this.db
+        .insertInto('conversations')
+        .values({ ...(conversationToRow(conversation) as Database['conversations']), deleted_at: null })
+        .execute(),
+    );
+  }
+
+  async get(id: ConversationId): Promise<ConversationRecord | undefined> {
+    const row = await this.db
+      .selectFrom('conversations')
+      .selectAll()
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return row && conversationFromRow(row);
+  }
+
+  async getByDedupeKey(key: string): Promise<ConversationRecord | undefined> {
+    const row = await this.db
+      .selectFrom('conversations')
+      .selectAll()
+      .where('dedupe_key', '=', key)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return row && conversationFromRow(row);
+  }
+
+  async update(id: ConversationId, patch: ConversationPatch): Promise<void> {
+    const row = conversationToRow(patch);
+    if (Object.keys(row).length === 0) return;
+    await this.guard('conversations.dedupe_key', () =>
+      this.db.updateTable('conversations').set(row).where('id', '=', id).execute(),
+    );
+  }
+
+  async nextSeq(id: ConversationId, message: boolean, at: number): Promise<{ seq: number; messageSeq: number }> {
+    // One UPDATE ... RETURNING both increments and reads: in PostgreSQL it row-locks the conversation
+    // until commit, so concurrent writers to one conversation get consecutive seqs, never the same one.
+    const row = await this.db
+      .updateTable('conversations')
+      .set({
+        last_seq: sql`last_seq + 1`,
+        last_message_seq: message ? sql`last_message_seq + 1` : sql`last_message_seq`,
+        last_activity_at: at,
+      })
+      .where('id', '=', id)
+      .returning(['last_seq', 'last_message_seq'])
+      .executeTakeFirstOrThrow();
+    return { seq: Number(row.last_seq), messageSeq: Number(row.last_message_seq) };
+  }
+
+  async adjustMemberCount(id: ConversationId, delta: number): Promise<void> {
+    await this.db
+      .updateTable('conversations')
+      .set({ member_count: sql`member_count + ${delta}` })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async markDeleted(id: ConversationId, at: number): Promise<void> {
+    await this.db
+      .updateTable('conversations')
+      .set({ deleted_at: at, dedupe_key: null, updated_at: at })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async listForMember(
+    userId: UserId,
+    filter: ConversationFilter,
+    sort: ConversationSort,
+    page: PageRequest<ConversationKey>,
+  ): Promise<MemberConversation[]> {
+    let q = this.db
+      .selectFrom('members as m')
+      .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+      .selectAll('c')
+      .select(['m.role as member_role', 'm.last_read_seq as member_last_read_seq'])
+      .select((eb) =>
+        eb
+          .selectFrom('messages as msg')
+          .select((sub) => sub.fn.countAll<number>().as('n'))
+          .whereRef('msg.conversation_id', '=', 'c.id')
+          .whereRef('msg.seq', '>', 'm.last_read_seq')
+          .where('msg.sender_id', '!=', userId)
+          .where('msg.deleted_at', 'is', null)
+          .where('msg.type', '!=', 'system')
+          .where((w) => w.or([w('msg.visible_to', 'is', null), w('msg.visible_to', '=', userId)]))
+          .where((w) => w.or([w('m.history_from', 'is', null), w('msg.created_at', '>=', w.ref('m.history_from'))]))
+          .as('unread_count'),
+      )
+      .where('m.user_id', '=', userId)
+      .where('c.deleted_at', 'is', null);
+    if (filter.kind !== undefined) q = q.where('c.kind', '=', filter.kind);
+    if (filter.active !== undefined) q = q.where('c.active', '=', filter.active ? 1 : 0);
+    if (filter.updatedSince !== undefined) q = q.where('c.updated_at', '>=', filter.updatedSince);
+    if (filter.title !== undefined) q = q.where('c.title', '=', filter.title);
+    const column = sort === 'created' ? 'c.created_at' : 'c.last_activity_at';
+    if (page.after !== undefined) {
+      const [t, id] = page.after;
+      q =
+        sort === 'created'
+          ? q.where((eb) => eb.or([eb(column, '>', t), eb.and([eb(column, '=', t), eb('c.id', '>', id)])]))
+          : q.where((eb) => eb.or([eb(column, '<', t), eb.and([eb(column, '=', t), eb('c.id', '<', id)])]));
+    }
+    const dir = sort === 'created' ? 'asc' : 'desc';
+    q = q.orderBy(column, dir).orderBy('c.id', dir).limit(page.limit);
+    if (page.skip) q = q.offset(page.skip);
+    const rows = await q.execute();
+    return rows.map((r) => ({
+      conversation: conversationFromRow(r),
+      role: r.member_role as MemberRole,
+      lastReadSeq: Number(r.member_last_read_seq),
+      unreadCount: Number(r.unread_count ?? 0),
+    }));
+  }
+}

@@ -1,0 +1,105 @@
+import type { Kysely } from 'kysely';
+import type { ConversationId, EventRecord, MessageId, MessageRecord, Visibility } from '../../domain/index.js';
+import type { EventQuery, EventStore, MessagePatch, MessageQuery, MessageStore } from '../store.js';
+import type { Database } from './schema.js';
+import { eventFromRow, eventToRow, messageFromRow, messageToRow } from './rows.js';
+import type { Guard } from './guard.js';
+
+export class KyselyMessageStore implements MessageStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly guard: Guard,
+  ) {}
+
+  async append(message: MessageRecord): Promise<void> {
+    await this.guard('messages.seq', () => this.db.insertInto('messages').values(messageToRow(message)).execute());
+  }
+
+  async get(conversationId: ConversationId, id: MessageId): Promise<MessageRecord | undefined> {
+    const row = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', id)
+      .where('conversation_id', '=', conversationId)
+      .executeTakeFirst();
+    return row && messageFromRow(row);
+  }
+
+  async update(id: MessageId, patch: MessagePatch): Promise<void> {
+    const row: Partial<Database['messages']> = {};
+    if (patch.content !== undefined) row.content = patch.content;
+    if (patch.metadata !== undefined) row.metadata = JSON.stringify(patch.metadata);
+    if (patch.share !== undefined) row.share = patch.share === null ? null : JSON.stringify(patch.share);
+    if (patch.version !== undefined) row.version = patch.version;
+    if (patch.editedAt !== undefined) row.edited_at = patch.editedAt;
+    if (patch.deletedAt !== undefined) row.deleted_at = patch.deletedAt;
+    if (Object.keys(row).length === 0) return;
+    await this.db.updateTable('messages').set(row).where('id', '=', id).execute();
+  }
+
+  async listPage(conversationId: ConversationId, query: MessageQuery): Promise<MessageRecord[]> {
+    const { viewer } = query;
+    let q = this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where((eb) =>
+        eb.or([eb('visible_to', 'is', null), eb('visible_to', '=', viewer.userId), eb('sender_id', '=', viewer.userId)]),
+      );
+    if (viewer.historyFrom !== null) q = q.where('created_at', '>=', viewer.historyFrom);
+    if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
+    if (query.afterSeq !== undefined) q = q.where('seq', '>', query.afterSeq);
+    if (query.startTime !== undefined) q = q.where('created_at', '>=', query.startTime);
+    const rows = await q.orderBy('seq', query.order).limit(query.limit).execute();
+    return rows.map(messageFromRow);
+  }
+
+  async countUnread(conversationId: ConversationId, viewer: Visibility, afterSeq: number): Promise<number> {
+    let q = this.db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('conversation_id', '=', conversationId)
+      .where('seq', '>', afterSeq)
+      .where('sender_id', '!=', viewer.userId)
+      .where('deleted_at', 'is', null)
+      .where('type', '!=', 'system')
+      .where((eb) => eb.or([eb('visible_to', 'is', null), eb('visible_to', '=', viewer.userId)]));
+    if (viewer.historyFrom !== null) q = q.where('created_at', '>=', viewer.historyFrom);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+}
+
+export class KyselyEventStore implements EventStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly guard: Guard,
+  ) {}
+
+  async append(event: EventRecord): Promise<void> {
+    await this.guard('events.seq', () => this.db.insertInto('events').values(eventToRow(event)).execute());
+  }
+
+  async listAfter(conversationId: ConversationId, query: EventQuery): Promise<EventRecord[]> {
+    const { viewer } = query;
+    let q = this.db.selectFrom('events').selectAll().where('conversation_id', '=', conversationId).where('seq', '>', query.afterSeq);
+    if (viewer) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('visible_to', 'is', null),
+          eb('visible_to', '=', viewer.userId),
+          eb('actor_id', '=', viewer.userId),
+          eb('author_id', '=', viewer.userId),
+        ]),
+      );
+      if (viewer.historyFrom !== null) q = q.where('history_at', '>=', viewer.historyFrom);
+    }
+    if (query.sinceTime !== undefined) q = q.where('created_at', '>=', query.sinceTime);
+    if (query.uptoSeq !== undefined) q = q.where('seq', '<=', query.uptoSeq);
+    const rows = await q.orderBy('seq').limit(query.limit).execute();
+    return rows.map(eventFromRow);
+  }
+
+  async rewriteMessageData(messageId: MessageId, data: string): Promise<void> {
+    await this.db.updateTable('events').set({ data }).where('message_id', '=', messageId).execute();
+  }
+}

@@ -1,0 +1,74 @@
+import { type Kysely, Migrator, type Transaction } from 'kysely';
+import type { Store } from '../store.js';
+import { StoreConflict } from '../store-errors.js';
+import type { StoreDialect } from './dialects/store-dialect.js';
+import type { Guard } from './guard.js';
+import { KyselyUserStore, KyselyApiKeyStore } from './kysely-user-store.js';
+import { KyselyConversationStore } from './kysely-conversation-store.js';
+import { KyselyMemberStore } from './kysely-member-store.js';
+import { KyselyMessageStore, KyselyEventStore } from './kysely-message-store.js';
+import { KyselyIdempotencyStore } from './kysely-idempotency-store.js';
+import { migrationProvider } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+/** The one Store implementation, over any Kysely dialect. A transaction is a KyselyStore over a Transaction. */
+export class KyselyStore implements Store {
+  readonly users: KyselyUserStore;
+  readonly apiKeys: KyselyApiKeyStore;
+  readonly conversations: KyselyConversationStore;
+  readonly members: KyselyMemberStore;
+  readonly messages: KyselyMessageStore;
+  readonly events: KyselyEventStore;
+  readonly idempotency: KyselyIdempotencyStore;
+  readonly dialect: 'sqlite' | 'postgres';
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly seam: StoreDialect,
+    private readonly inTransaction = false,
+  ) {
+    const guard: Guard = async (constraint, write) => {
+      try {
+        return await write();
+      } catch (err) {
+        if (seam.isUniqueViolation(err)) throw new StoreConflict(constraint, { cause: err });
+        throw err;
+      }
+    };
+    this.dialect = seam.name;
+    this.users = new KyselyUserStore(db, guard);
+    this.apiKeys = new KyselyApiKeyStore(db, guard);
+    this.conversations = new KyselyConversationStore(db, guard);
+    this.members = new KyselyMemberStore(db, guard);
+    this.messages = new KyselyMessageStore(db, guard);
+    this.events = new KyselyEventStore(db, guard);
+    this.idempotency = new KyselyIdempotencyStore(db, guard);
+  }
+
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.db.transaction().execute((trx: Transaction<Database>) => fn(new KyselyStore(trx, this.seam, true)));
+  }
+
+  async migrate(): Promise<void> {
+    await this.seam.prepare?.();
+    const schema = await this.seam.currentSchema?.();
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider,
+      migrationTableName: 'parley_migrations',
+      migrationLockTableName: 'parley_migrations_lock',
+      ...(schema !== undefined ? { migrationTableSchema: schema } : {}),
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.seam.dispose?.();
+  }
+}
