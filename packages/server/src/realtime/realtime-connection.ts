@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { CLOSE_CODES } from '@parley/protocol';
+import type { ConversationId, EventRecord, UserId } from '../domain/index.js';
+import type { Authenticated } from '../services/index.js';
+
+/** What a connection knows of one conversation it follows. */
+export interface Subscription {
+  historyFrom: number | null;
+  joinedAt: number;
+  /** The last seq this connection has sent (or, before a resume, counts as seen). */
+  sent: number;
+}
+
+type State = 'starting' | 'awaiting-resume' | 'replaying' | 'live' | 'closed';
+
+// While a connection cannot send live events yet (starting, awaiting its resume, replaying), they queue
+// here; past this many it is treated as a slow consumer.
+const MAX_QUEUED_EVENTS = 10_000;
+const CLOSE_GRACE_MS = 10_000;
+
+/** One WebSocket client: its subscriptions, its outgoing buffer discipline, its live/replay state. */
+export class RealtimeConnection {
+  readonly id = randomUUID();
+  readonly userId: UserId;
+  readonly subs = new Map<ConversationId, Subscription>();
+  alive = true;
+  badFrames = 0;
+  #state: State = 'starting';
+  #queued: { event: EventRecord; frame: string }[] = [];
+  #expiry: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly auth: Authenticated,
+    readonly awaitResume: boolean,
+    private readonly maxBufferBytes: number,
+  ) {
+    this.userId = auth.actor.id;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  get isOpen(): boolean {
+    return this.#state !== 'closed' && this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** Sends a frame, or cuts the connection off when its outgoing buffer is over the bound. */
+  send(frame: string): boolean {
+    if (!this.isOpen) return false;
+    if (this.ws.bufferedAmount + frame.length > this.maxBufferBytes) {
+      this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
+      return false;
+    }
+    this.ws.send(frame);
+    return true;
+  }
+
+  /** Waits until the outgoing buffer is below half its bound (replay pacing); false if the connection went. */
+  async drained(): Promise<boolean> {
+    const limit = this.maxBufferBytes / 2;
+    for (let waited = 0; this.isOpen && this.ws.bufferedAmount > limit; waited += 10) {
+      if (waited > 30_000) {
+        this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.isOpen;
+  }
+
+  /** Visibility of an event to this user in a conversation it follows. */
+  sees(event: EventRecord, sub: Subscription): boolean {
+    if (
+      event.visibleTo !== null &&
+      event.visibleTo !== this.userId &&
+      event.actorId !== this.userId &&
+      event.authorId !== this.userId
+    ) {
+      return false;
+    }
+    return sub.historyFrom === null || event.historyAt >= sub.historyFrom;
+  }
+
+  /** A live event for a followed conversation: sent now, or queued until the replay is done. */
+  offer(event: EventRecord, frame: string): void {
+    if (this.#state === 'closed') return;
+    if (this.#state !== 'live') {
+      if (this.#queued.length >= MAX_QUEUED_EVENTS) {
+        this.close(CLOSE_CODES.SLOW_CONSUMER, 'too many events while resuming: reconnect and resume');
+        return;
+      }
+      this.#queued.push({ event, frame });
+      return;
+    }
+    this.#deliver(event, frame);
+  }
+
+  #deliver(event: EventRecord, frame: string): void {
+    const sub = this.subs.get(event.conversationId);
+    if (!sub || event.seq <= sub.sent) return;
+    sub.sent = event.seq;
+    if (this.sees(event, sub)) this.send(frame);
+  }
+
+  setState(state: Exclude<State, 'closed' | 'live'>): void {
+    if (this.#state !== 'closed') this.#state = state;
+  }
+
+  /** Goes live: what queued meanwhile is delivered in order, without what the replay already sent. */
+  goLive(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'live';
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const { event, frame } of queued) this.#deliver(event, frame);
+  }
+
+  /** Closes the socket when `at` (epoch ms) passes: a token's expiry. */
+  expireAt(at: number, now: number): void {
+    const delay = at - now;
+    if (delay <= 0) {
+      this.close(CLOSE_CODES.UNAUTHENTICATED, 'the access token expired');
+      return;
+    }
+    // setTimeout cannot wait longer than ~24.8 days; re-arm until the real expiry.
+    this.#expiry = setTimeout(() => this.expireAt(at, Date.now()), Math.min(delay, 2 ** 31 - 1));
+    this.#expiry.unref();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#queued = [];
+    clearTimeout(this.#expiry);
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      this.ws.terminate();
+    }
+    // The close frame queues behind whatever the peer has not read yet (a slow consumer's backlog, already
+    // bounded): give it time to drain and learn why, then stop waiting.
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Marks the connection closed after the socket went away by itself. */
+  markClosed(): void {
+    this.#state = 'closed';
+    this.#queued = [];
+    clearTimeout(this.#expiry);
+  }
+}
