@@ -1,0 +1,2 @@
+/** @parley/sdk — placeholder entry replaced by the SDK work. */
+export {};
