@@ -20,8 +20,6 @@ export const CLOSE_CODES = {
   FRAME_TOO_LARGE: 1009,
   /** The credential is missing, invalid, expired or was revoked. */
   UNAUTHENTICATED: 4001,
-  /** The user holds too many connections. */
-  TOO_MANY_CONNECTIONS: 4008,
   /** The client did not read fast enough; its buffer overflowed. Reconnect and resume. */
   SLOW_CONSUMER: 4009,
   /** No answer to heartbeats. */
