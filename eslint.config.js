@@ -42,8 +42,9 @@ export default tseslint.config(
     services: [[...DB, ...WEB, 'ioredis', '../http/*', '../realtime/*', '../store/kysely/*'], 'services/ see store and bus interfaces, never HTTP or SQL'],
     store: [[...WEB, 'ioredis', '../http/*', '../services/*', '../realtime/*', '../../services/*', '../../http/*'], 'store/ is persistence only'],
     bus: [[...DB, ...WEB, '../store/*', '../services/*', '../http/*'], 'bus/ carries events and nothing else'],
+    blobs: [[...DB, ...WEB, 'ioredis', '../*'], 'blobs/ stores bytes: it imports Node built-ins and itself, no other layer'],
     config: [[...DB, ...WEB, '../store/*', '../services/*', '../http/*'], 'config/ only reads settings'],
-    http: [[...DB, '../store/kysely/*', '../../store/kysely/*'], 'http/ calls services; only store/ talks to the database'],
+    http: [[...DB, '../store/kysely/*', '../../store/kysely/*', '../blobs/*', '../../blobs/*'], 'http/ calls services; only store/ talks to the database, only services/ to the blob store'],
     realtime: [[...DB, '../store/kysely/*'], 'realtime/ calls services; only store/ talks to the database'],
   }).map(([folder, [group, message]]) => ({
     files: [`packages/server/src/${folder}/**/*.ts`],

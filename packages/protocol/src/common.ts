@@ -3,6 +3,13 @@ import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox
 /** An opaque resource id. Clients never parse ids; the server makes them URL-safe and time-sortable. */
 export const IdSchema = Type.String({ minLength: 1, maxLength: 100, description: 'Opaque id' });
 
+/** Groups whose current members a create or add request also adds (see groups.ts). */
+export const GroupRefsSchema = Type.Array(IdSchema, {
+  minItems: 1,
+  maxItems: 20,
+  description: 'Groups whose current members are added too (bots: public groups only)',
+});
+
 /** Wire time: ISO-8601 in UTC, e.g. `2026-01-02T03:04:05.678Z`. */
 export const TimestampSchema = Type.String({ format: 'date-time', description: 'ISO-8601 UTC time' });
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { IdSchema, IdempotencyKeySchema, MetadataSchema, PageQuerySchema, PageSchema, TimestampSchema, StringEnum } from './common.js';
+import { GroupRefsSchema, IdSchema, IdempotencyKeySchema, MetadataSchema, PageQuerySchema, PageSchema, TimestampSchema, StringEnum } from './common.js';
 import { MemberRoleSchema, MemberSpecSchema } from './members.js';
 import { MessageSchema, SendMessageRequestSchema } from './messages.js';
 
@@ -12,6 +12,22 @@ export type ConversationKind = (typeof CONVERSATION_KINDS)[number];
 export const ConversationKindSchema = StringEnum(CONVERSATION_KINDS);
 
 const Title = Type.String({ minLength: 1 });
+
+/**
+ * When a conversation deletes itself (ACS `ChatRetentionPolicy`): `threadCreationDate` deletes it
+ * `deleteThreadAfterDays` after it was created; `none` keeps it.
+ */
+export const RetentionPolicySchema = Type.Union(
+  [
+    Type.Object(
+      { kind: Type.Literal('threadCreationDate'), deleteThreadAfterDays: Type.Integer({ minimum: 1, maximum: 90 }) },
+      { additionalProperties: false },
+    ),
+    Type.Object({ kind: Type.Literal('none') }, { additionalProperties: false }),
+  ],
+  { title: 'RetentionPolicy' },
+);
+export type RetentionPolicy = Static<typeof RetentionPolicySchema>;
 const Keywords = Type.Array(Type.String({ minLength: 1, maxLength: 64 }));
 
 /** A conversation as its members see it. */
@@ -30,6 +46,7 @@ export const ConversationSchema = Type.Object(
     pinnedMessageId: Type.Union([IdSchema, Type.Null()]),
     active: Type.Boolean({ description: 'Deactivated conversations are readable but take no messages or members' }),
     metadata: MetadataSchema,
+    retentionPolicy: Type.Union([RetentionPolicySchema, Type.Null()], { description: 'When the conversation deletes itself; null: never' }),
     createdBy: IdSchema,
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
@@ -66,6 +83,7 @@ export const CreateConversationRequestSchema = Type.Object(
     members: Type.Optional(
       Type.Array(MemberSpecSchema, { description: 'Users to add besides the creator (direct: exactly one)' }),
     ),
+    groups: Type.Optional(GroupRefsSchema),
     includeCreator: Type.Optional(
       Type.Boolean({
         description:
@@ -73,6 +91,7 @@ export const CreateConversationRequestSchema = Type.Object(
       }),
     ),
     message: Type.Optional(SendMessageRequestSchema),
+    retentionPolicy: Type.Optional(RetentionPolicySchema),
     idempotencyKey: Type.Optional(IdempotencyKeySchema),
   },
   { additionalProperties: false, title: 'CreateConversationRequest' },
@@ -94,6 +113,7 @@ export const UpdateConversationRequestSchema = Type.Object(
     ...RoomAttributes,
     title: Type.Optional(Type.Union([Title, Type.Null()])),
     pinnedMessageId: Type.Optional(Type.Union([IdSchema, Type.Null()])),
+    retentionPolicy: Type.Optional(Type.Union([RetentionPolicySchema, Type.Null()], { description: 'null removes the policy' })),
   },
   { additionalProperties: false, minProperties: 1, title: 'UpdateConversationRequest' },
 );
@@ -107,6 +127,9 @@ export const ListConversationsQuerySchema = Type.Composite([
     kind: Type.Optional(ConversationKindSchema),
     active: Type.Optional(Type.Boolean()),
     updatedSince: Type.Optional(Type.String({ format: 'date-time' })),
+    activeSince: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Only conversations with activity (a message or other event) at or after this time' }),
+    ),
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Exact title' })),
     sort: Type.Optional(
       StringEnum(CONVERSATION_SORTS, {

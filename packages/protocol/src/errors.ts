@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'not_found',
   'conflict',
   'limit_exceeded',
+  'range_not_satisfiable',
   'rate_limited',
   'internal',
 ] as const;

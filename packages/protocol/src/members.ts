@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ErrorDetailSchema } from './errors.js';
-import { IdSchema, PageQuerySchema, TimestampSchema, StringEnum } from './common.js';
+import { GroupRefsSchema, IdSchema, PageQuerySchema, TimestampSchema, StringEnum } from './common.js';
 
 export const MEMBER_ROLES = ['owner', 'member'] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
@@ -32,6 +32,9 @@ export const MemberSpecSchema = Type.Union([
       userId: IdSchema,
       role: Type.Optional(MemberRoleSchema),
       historyFrom: Type.Optional(TimestampSchema),
+      displayName: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 256, description: 'The member\'s name in this conversation (ACS participant display name); default: the user\'s' }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -39,8 +42,11 @@ export const MemberSpecSchema = Type.Union([
 export type MemberSpec = Static<typeof MemberSpecSchema>;
 
 export const AddMembersRequestSchema = Type.Object(
-  { members: Type.Array(MemberSpecSchema, { minItems: 1 }) },
-  { additionalProperties: false, title: 'AddMembersRequest' },
+  {
+    members: Type.Optional(Type.Array(MemberSpecSchema, { minItems: 1 })),
+    groups: Type.Optional(GroupRefsSchema),
+  },
+  { additionalProperties: false, minProperties: 1, title: 'AddMembersRequest', description: 'Members, groups, or both' },
 );
 export type AddMembersRequest = Static<typeof AddMembersRequestSchema>;
 

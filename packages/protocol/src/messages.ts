@@ -7,6 +7,7 @@ import {
   TimestampSchema,
   StringEnum,
 } from './common.js';
+import { AttachmentSchema } from './attachments.js';
 import { DisplayNameSchema } from './users.js';
 
 export const MESSAGE_TYPES = ['text', 'html', 'system', 'share'] as const;
@@ -54,6 +55,10 @@ export const SystemContentSchema = Type.Object(
 export type SystemContent = Static<typeof SystemContentSchema>;
 
 /** A message. Deleted messages stay as tombstones: same id and seq, `deletedAt` set, content cleared. */
+/** A member named with `@handle` in a message, resolved by the server when the message was sent or edited. */
+export const MentionSchema = Type.Object({ userId: IdSchema, handle: Type.String() }, { title: 'Mention' });
+export type Mention = Static<typeof MentionSchema>;
+
 export const MessageSchema = Type.Object(
   {
     id: IdSchema,
@@ -67,6 +72,8 @@ export const MessageSchema = Type.Object(
     share: Type.Union([ShareContentSchema, Type.Null()]),
     system: Type.Union([SystemContentSchema, Type.Null()]),
     visibleTo: Type.Union([IdSchema, Type.Null()], { description: 'When set, only this member sees the message' }),
+    attachments: Type.Array(AttachmentSchema, { description: 'Files sent with the message (empty when none; removed when it is deleted)' }),
+    mentions: Type.Array(MentionSchema, { description: 'Members the text names with `@handle`, in order of first mention' }),
     version: Type.Integer({ description: '1 when sent; each edit adds 1' }),
     createdAt: TimestampSchema,
     editedAt: Type.Union([TimestampSchema, Type.Null()]),
@@ -83,12 +90,26 @@ const SendCommon = {
   visibleTo: Type.Optional(IdSchema),
 };
 
+const SendAttachments = {
+  attachments: Type.Optional(
+    Type.Array(IdSchema, {
+      uniqueItems: true,
+      description: 'Ids of your pending uploads to this conversation (at most `maxAttachmentsPerMessage`)',
+    }),
+  ),
+};
+
 export const SendTextMessageSchema = Type.Object(
-  { type: Type.Optional(Type.Literal('text')), content: Type.String({ minLength: 1 }), ...SendCommon },
+  {
+    type: Type.Optional(Type.Literal('text')),
+    content: Type.Optional(Type.String({ minLength: 1, description: 'Required unless the message has attachments' })),
+    ...SendAttachments,
+    ...SendCommon,
+  },
   { additionalProperties: false, title: 'SendTextMessage' },
 );
 export const SendHtmlMessageSchema = Type.Object(
-  { type: Type.Literal('html'), content: Type.String({ minLength: 1 }), ...SendCommon },
+  { type: Type.Literal('html'), content: Type.String({ minLength: 1 }), ...SendAttachments, ...SendCommon },
   { additionalProperties: false, title: 'SendHtmlMessage' },
 );
 export const SendShareMessageSchema = Type.Object(
@@ -98,7 +119,9 @@ export const SendShareMessageSchema = Type.Object(
 
 /**
  * A message to send: `text` (the default type), `html` (sanitised by the server) or `share`
- * (third-party content). `Repeatability-Request-Id` or `idempotencyKey` makes a retried send safe.
+ * (third-party content). Text and HTML messages may carry `attachments` (ids of uploads); a text
+ * message with attachments may leave out `content`. `Repeatability-Request-Id` or `idempotencyKey`
+ * makes a retried send safe.
  */
 export const SendMessageRequestSchema = Type.Union(
   [SendTextMessageSchema, SendHtmlMessageSchema, SendShareMessageSchema],

@@ -16,6 +16,18 @@ export const HandleSchema = Type.String({
 export const PasswordSchema = Type.String({ minLength: 8, maxLength: 1024 });
 export const DisplayNameSchema = Type.String({ minLength: 1, maxLength: 256 });
 
+/** A command a bot offers, as shown in its help and in clients' command pickers. */
+export const BotCommandSchema = Type.Object(
+  {
+    command: Type.String({ pattern: '^/[a-z0-9][a-z0-9_-]{0,31}$', description: 'Starts with `/`, e.g. `/weather`' }),
+    description: Type.String({ maxLength: 256 }),
+    usage: Type.Optional(Type.String({ maxLength: 256, description: 'Arguments, e.g. `<city> [days]`' })),
+  },
+  { additionalProperties: false, title: 'BotCommand' },
+);
+export type BotCommand = Static<typeof BotCommandSchema>;
+const BotCommands = Type.Array(BotCommandSchema, { maxItems: 100, description: 'Bots only: the commands it offers' });
+
 /** A user account, human or bot. */
 export const UserSchema = Type.Object(
   {
@@ -26,6 +38,7 @@ export const UserSchema = Type.Object(
     description: Type.String(),
     admin: Type.Boolean(),
     disabled: Type.Boolean(),
+    commands: BotCommands,
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   },
@@ -41,6 +54,7 @@ export const CreateUserRequestSchema = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     admin: Type.Optional(Type.Boolean()),
     password: Type.Optional(PasswordSchema),
+    commands: Type.Optional(BotCommands),
   },
   { additionalProperties: false, title: 'CreateUserRequest' },
 );
@@ -62,8 +76,13 @@ export const UpdateUserRequestSchema = Type.Object(
     admin: Type.Optional(Type.Boolean()),
     disabled: Type.Optional(Type.Boolean({ description: 'A disabled user cannot sign in; its tokens and keys stop working' })),
     password: Type.Optional(PasswordSchema),
+    commands: Type.Optional(BotCommands),
   },
-  { additionalProperties: false, title: 'UpdateUserRequest' },
+  {
+    additionalProperties: false,
+    title: 'UpdateUserRequest',
+    description: 'Admins change anything; a user may change its own display name and description, and a bot its commands',
+  },
 );
 export type UpdateUserRequest = Static<typeof UpdateUserRequestSchema>;
 

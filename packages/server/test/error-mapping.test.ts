@@ -15,6 +15,7 @@ describe('HTTP_STATUS', () => {
     not_found: 404,
     conflict: 409,
     limit_exceeded: 413,
+    range_not_satisfiable: 416,
     rate_limited: 429,
     internal: 500,
   };

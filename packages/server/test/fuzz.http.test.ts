@@ -138,7 +138,7 @@ const queryValue = fc.oneof(
   fc.base64String({ maxLength: 60 }),
 );
 const queryKey = fc.oneof(
-  { arbitrary: fc.constantFrom('limit', 'skip', 'cursor', 'before', 'after', 'startTime', 'order', 'kind', 'active', 'updatedSince', 'title', 'sort', 'handle', 'disabled', 'limit[]', 'limit[0]', '__proto__', 'constructor'), weight: 4 },
+  { arbitrary: fc.constantFrom('limit', 'skip', 'cursor', 'before', 'after', 'startTime', 'order', 'kind', 'active', 'updatedSince', 'title', 'sort', 'handle', 'disabled', 'visibility', 'mine', 'name', 'status', 'limit[]', 'limit[0]', '__proto__', 'constructor'), weight: 4 },
   { arbitrary: fc.string({ maxLength: 10 }), weight: 1 },
 );
 const queryPairs = fc.array(fc.tuple(queryKey, queryValue), { maxLength: 6 });
@@ -161,8 +161,11 @@ describe.each(STORES)('$name: fuzzing the REST API', (impl) => {
   let member: TestUser;
   let stranger: TestUser;
   let victim: TestUser;
+  // A bot whose webhook is fuzzed: it is in no conversation, so nothing is ever delivered anywhere.
+  let hookBot: TestUser;
   let cid: string;
   let mid: string;
+  let gid: string;
 
   beforeAll(async () => {
     // The fixture users send hundreds of messages here: rate limiting is not what this file tests.
@@ -172,6 +175,9 @@ describe.each(STORES)('$name: fuzzing the REST API', (impl) => {
     expect(room.status, JSON.stringify(room.body)).toBe(201);
     cid = room.body.conversation.id;
     mid = (await owner.api.post(`/v1/conversations/${cid}/messages`, { content: 'pin me' })).body.id;
+    gid = (await owner.api.post('/v1/groups', { name: 'Fuzz group', visibility: 'public', members: [member.user.id] })).body.group.id;
+    hookBot = await t.user({ kind: 'bot' });
+    expect((await hookBot.api.request('PUT', '/v1/users/me/webhook', { url: 'http://127.0.0.1:9/hook' })).status).toBe(200);
   });
   afterAll(() => t.close());
 
@@ -211,7 +217,7 @@ describe.each(STORES)('$name: fuzzing the REST API', (impl) => {
           message: { content: 'hi', metadata: { x: 'y' }, visibleTo: member.user.id },
         },
       },
-      { method: 'POST', path: '/v1/conversations', as: owner, valid: { kind: 'group', members: [member.user.id, stranger.user.id], message: { type: 'html', content: '<b>x</b>' } } },
+      { method: 'POST', path: '/v1/conversations', as: owner, valid: { kind: 'group', members: [member.user.id, stranger.user.id], groups: [gid], message: { type: 'html', content: '<b>x</b>' } } },
       { method: 'POST', path: '/v1/conversations', as: 'admin', valid: { kind: 'direct', members: [member.user.id, stranger.user.id], includeCreator: false } },
       {
         method: 'POST',
@@ -246,6 +252,10 @@ describe.each(STORES)('$name: fuzzing the REST API', (impl) => {
       { method: 'PATCH', path: `/v1/users/${victim.user.id}`, as: 'admin', valid: { displayName: 'V', description: 'd', disabled: false } },
       { method: 'POST', path: `/v1/users/${victim.user.id}/tokens`, as: 'admin', valid: { scopes: ['chat'], expiresInSeconds: 3600 } },
       { method: 'POST', path: '/v1/users/me/api-keys', as: stranger, valid: { name: 'k' } },
+      { method: 'POST', path: '/v1/groups', as: owner, valid: { name: 'G', description: 'd', visibility: 'public', members: [member.user.id] } },
+      { method: 'PATCH', path: `/v1/groups/${gid}`, as: owner, valid: { name: 'G2', description: 'd2', visibility: 'public' } },
+      { method: 'POST', path: `/v1/groups/${gid}/members`, as: owner, valid: { members: [stranger.user.id] } },
+      { method: 'PUT', path: '/v1/users/me/webhook', as: hookBot, valid: { url: 'http://127.0.0.1:9/hook', events: ['message.created'], active: false, rotateSecret: false } },
       { method: 'POST', path: '/v1/auth/login', as: null, valid: { handle: 'nobody-here', password: 'x', scopes: ['chat'], expiresInSeconds: 3600 } },
     ];
   }
@@ -282,7 +292,7 @@ describe.each(STORES)('$name: fuzzing the REST API', (impl) => {
       'kind', 'title', 'description', 'keywords', 'public', 'readOnly', 'membersCanInvite', 'historyVisibleToNewMembers', 'metadata',
       'members', 'message', 'includeCreator', 'idempotencyKey', 'type', 'content', 'share', 'visibleTo', 'senderDisplayName',
       'pinnedMessageId', 'role', 'userId', 'historyFrom', 'handle', 'password', 'admin', 'disabled', 'scopes', 'expiresInSeconds',
-      'name', 'url', 'imageUrl', 'publishedAt', 'a', '0', '1',
+      'name', 'url', 'imageUrl', 'publishedAt', 'groups', 'visibility', 'events', 'active', 'rotateSecret', 'a', '0', '1',
     );
     const path = fc.array(fc.oneof({ arbitrary: keys, weight: 4 }, { arbitrary: fc.string({ maxLength: 6 }), weight: 1 }), { minLength: 1, maxLength: 3 });
     const value = fc.oneof(
@@ -315,6 +325,11 @@ describe.each(STORES)('$name: fuzzing the REST API', (impl) => {
       (x) => ({ method: 'GET', path: `/v1/users/${x}/api-keys`, headers: bearer(owner) }),
       (x) => ({ method: 'DELETE', path: `/v1/users/me/api-keys/${x}`, headers: bearer(owner) }),
       (x) => ({ method: 'POST', path: `/v1/users/${x}/tokens`, headers: bearer('admin') }),
+      (x) => ({ method: 'GET', path: `/v1/groups/${x}`, headers: bearer(owner) }),
+      (x) => ({ method: 'GET', path: `/v1/groups/${x}/members`, headers: bearer(member) }),
+      (x) => ({ method: 'DELETE', path: `/v1/groups/${gid}/members/${x}`, headers: bearer(stranger) }),
+      (x) => ({ method: 'GET', path: `/v1/users/${x}/webhook/deliveries`, headers: bearer('admin') }),
+      (x) => ({ method: 'POST', path: `/v1/users/me/webhook/deliveries/${x}/retry`, headers: bearer(hookBot) }),
       (x) => ({ method: 'GET', path: `/v1/${x}`, headers: bearer(owner) }),
     ];
     await fc.assert(
@@ -340,6 +355,9 @@ describe.each(STORES)('$name: fuzzing the REST API', (impl) => {
       `/v1/conversations/${cid}/members`,
       `/v1/conversations/${cid}/events`,
       '/v1/users',
+      '/v1/groups',
+      `/v1/groups/${gid}/members`,
+      '/v1/webhook-deliveries',
     ];
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: lists.length - 1 }), queryPairs, fc.boolean(), async (l, pairs, raw) => {

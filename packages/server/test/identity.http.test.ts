@@ -209,7 +209,13 @@ describe.each(STORES)('$name: identity over HTTP', (impl) => {
       expectError(await t.admin.patch(`/v1/users/${u.user.id}`, { displayName: 'nul\u0000' }), 400, 'bad_request', 'displayName');
       expectError(await t.admin.get('/v1/users/usr%00x'), 400, 'bad_request', 'userId');
       expectError(await t.anon.patch(`/v1/users/${u.user.id}`, { displayName: 'x' }), 401, 'unauthenticated');
-      expectError(await u.api.patch(`/v1/users/${u.user.id}`, { displayName: 'x' }), 403, 'forbidden');
+      // Users edit their own profile (display name, description); everything else, and other users, are the admin's.
+      const other = await t.user();
+      expectError(await u.api.patch(`/v1/users/${other.user.id}`, { displayName: 'x' }), 403, 'forbidden', 'userId');
+      expectError(await u.api.patch(`/v1/users/${u.user.id}`, { disabled: true }), 403, 'forbidden', 'disabled');
+      expectError(await u.api.patch('/v1/users/me', { admin: true }), 403, 'forbidden', 'admin');
+      expectError(await u.api.patch('/v1/users/me', { password: 'a-new-password' }), 403, 'forbidden', 'password');
+      expect((await u.api.patch('/v1/users/me', { displayName: 'Self-named' })).body).toMatchObject({ id: u.user.id, displayName: 'Self-named' });
       expectError(await t.admin.patch('/v1/users/usr_nobody', { displayName: 'x' }), 404, 'not_found');
     });
 
@@ -392,7 +398,9 @@ describe.each(STORES)('$name: identity over HTTP', (impl) => {
       const chat = await tokenFor(adminUser.user.id, ['chat']);
       expect((await chat.get('/v1/conversations')).status).toBe(200);
       expectError(await chat.post(`/v1/users/${adminUser.user.id}/tokens`, {}), 403, 'forbidden');
-      expectError(await chat.patch(`/v1/users/${adminUser.user.id}`, { displayName: 'x' }), 403, 'forbidden');
+      const someone = await t.user();
+      expectError(await chat.patch(`/v1/users/${someone.user.id}`, { displayName: 'x' }), 403, 'forbidden');
+      expectError(await chat.patch('/v1/users/me', { disabled: true }), 403, 'forbidden');
     });
 
     it('refuses to issue the admin scope to a non-admin (403)', async () => {

@@ -6,12 +6,17 @@ import type { ParleyConfig } from './load-config.js';
 export interface ResolvedSecrets {
   adminKey: string;
   jwtSecret: Uint8Array;
+  /** The ACS access key (base64, as it appears in the connection string). */
+  acsAccessKey: string;
   /** Where the admin key lives, for the start-up message. */
   adminKeySource: 'env' | 'file';
   adminKeyFile: string;
   /** True when this start generated the admin key. */
   adminKeyGenerated: boolean;
 }
+
+/** The file in the data directory that holds the generated ACS access key (`parley admin acs-connection-string` reads it). */
+export const ACS_ACCESS_KEY_FILE = 'acs-access-key';
 
 /** Reads a secret file, or makes it (mode 0600) with `make()` when missing. Exclusive create: two starts never race. */
 function readOrCreate(path: string, make: () => string): { value: string; created: boolean } {
@@ -30,7 +35,7 @@ function readOrCreate(path: string, make: () => string): { value: string; create
   }
 }
 
-/** The admin key and token key: from the configuration when set, else from (or generated into) the data directory. */
+/** The admin key, token key and ACS access key: from the configuration when set, else from (or generated into) the data directory. */
 export function resolveSecrets(config: ParleyConfig): ResolvedSecrets {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const adminKeyFile = join(config.dataDir, 'admin-key');
@@ -45,9 +50,14 @@ export function resolveSecrets(config: ParleyConfig): ResolvedSecrets {
   const jwt = config.jwtSecret
     ? config.jwtSecret.reveal()
     : readOrCreate(join(config.dataDir, 'jwt-secret'), () => randomBytes(48).toString('base64url')).value;
+  // Base64 because the ACS SDKs base64-decode the `accesskey=` of a connection string into the HMAC key.
+  const acsAccessKey = config.acsAccessKey
+    ? config.acsAccessKey.reveal()
+    : readOrCreate(join(config.dataDir, ACS_ACCESS_KEY_FILE), () => randomBytes(32).toString('base64')).value;
   return {
     adminKey,
     jwtSecret: new TextEncoder().encode(jwt),
+    acsAccessKey,
     adminKeySource: config.adminKey ? 'env' : 'file',
     adminKeyFile,
     adminKeyGenerated,

@@ -18,9 +18,22 @@ export interface ParleyConfig {
   readonly adminKey: Secret | undefined;
   /** HMAC key for access tokens; generated into the data directory when unset. Share it across processes. */
   readonly jwtSecret: Secret | undefined;
+  /** PEM certificate chain file: with `tlsKey`, the server speaks HTTPS and WSS only. */
+  readonly tlsCert: string | undefined;
+  /** PEM private key file of `tlsCert`. */
+  readonly tlsKey: string | undefined;
+  /** The Azure Communication Services access key (HMAC) of the ACS identity API; generated into the data directory when unset. */
+  readonly acsAccessKey: Secret | undefined;
   readonly tokenTtlSeconds: number;
   /** How long an idempotency key is remembered: a retry later than this makes a new resource. */
   readonly idempotencyTtlSeconds: number;
+  /** How long an upload may stay unsent before it is removed. */
+  readonly attachmentTtlSeconds: number;
+  /** Webhook delivery: attempts before a delivery is dead-lettered, the backoff, and the per-request timeout. */
+  readonly webhookMaxAttempts: number;
+  readonly webhookRetryBaseMs: number;
+  readonly webhookRetryMaxMs: number;
+  readonly webhookTimeoutMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly limits: Readonly<Limits>;
 }
@@ -70,6 +83,13 @@ const LIMIT_DESCRIPTIONS: Record<keyof Limits, string> = {
   maxSignalBytes: 'Largest signal payload, in bytes of JSON',
   heartbeatSeconds: 'Realtime heartbeat interval; silent peers are dropped after two',
   maxSocketBufferBytes: 'Pending outgoing bytes before a slow realtime consumer is cut off',
+  maxAttachmentBytes: 'Largest upload of a file that is not an image, video or audio, in bytes',
+  maxImageBytes: 'Largest image upload, in bytes',
+  maxVideoBytes: 'Largest video upload, in bytes',
+  maxAudioBytes: 'Largest audio upload, in bytes',
+  maxVoiceBytes: 'Largest voice note upload, in bytes',
+  maxImagePixels: 'Largest image (width × height) decoded for a thumbnail',
+  maxAttachmentsPerMessage: 'Most attachments on one message',
 };
 
 /** Every setting, in the order the README's configuration table lists them. */
@@ -82,8 +102,16 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   field('redisChannel', 'string', 'Redis pub/sub channel (one per deployment sharing a Redis)', 'parley:bus'),
   field('adminKey', 'secret', 'Admin API key (instead of the generated one)', 'generated into <dataDir>/admin-key'),
   field('jwtSecret', 'secret', 'Token signing key (set the same on every process)', 'generated into <dataDir>/jwt-secret'),
+  field('tlsCert', 'string', 'PEM certificate (chain) file: serve HTTPS and WSS (needs --tls-key)', 'unset (plain HTTP)'),
+  field('tlsKey', 'string', 'PEM private key file of the TLS certificate', 'unset'),
+  field('acsAccessKey', 'secret', 'Access key of the ACS-compatible identity API (base64)', 'generated into <dataDir>/acs-access-key'),
   field('tokenTtlSeconds', 'int', 'Lifetime of tokens from login or key exchange', '3600', { min: 60, max: 31_536_000 }),
   field('idempotencyTtlSeconds', 'int', 'How long idempotency keys are remembered', '86400', { min: 60, max: 31_536_000 }),
+  field('attachmentTtlSeconds', 'int', 'How long an upload may stay unsent before it is removed', '86400', { min: 60, max: 31_536_000 }),
+  field('webhookMaxAttempts', 'int', 'Attempts at a webhook delivery before it is dead-lettered', '10', { min: 1, max: 1000 }),
+  field('webhookRetryBaseMs', 'int', 'Delay before the first webhook retry; doubles with each failure', '1000', { min: 1, max: 86_400_000 }),
+  field('webhookRetryMaxMs', 'int', 'Longest delay between webhook retries', '3600000', { min: 1, max: 86_400_000 }),
+  field('webhookTimeoutMs', 'int', 'How long one webhook request may take', '10000', { min: 100, max: 300_000 }),
   field('logLevel', 'enum', 'Log level', 'info', { values: LOG_LEVELS }),
   ...(Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]).map((name) =>
     field(name, 'int', LIMIT_DESCRIPTIONS[name], String(DEFAULT_LIMITS[name]), { min: 1, max: 2 ** 31 - 1 }),
@@ -142,12 +170,23 @@ export function loadConfig(
     redisChannel: (values.get('redisChannel') as string | undefined) ?? 'parley:bus',
     adminKey: values.get('adminKey') as Secret | undefined,
     jwtSecret: values.get('jwtSecret') as Secret | undefined,
+    tlsCert: tlsPath(values.get('tlsCert')),
+    tlsKey: tlsPath(values.get('tlsKey')),
+    acsAccessKey: values.get('acsAccessKey') as Secret | undefined,
     tokenTtlSeconds: (values.get('tokenTtlSeconds') as number | undefined) ?? 3600,
     idempotencyTtlSeconds: (values.get('idempotencyTtlSeconds') as number | undefined) ?? 86_400,
+    attachmentTtlSeconds: (values.get('attachmentTtlSeconds') as number | undefined) ?? 86_400,
+    webhookMaxAttempts: (values.get('webhookMaxAttempts') as number | undefined) ?? 10,
+    webhookRetryBaseMs: (values.get('webhookRetryBaseMs') as number | undefined) ?? 1000,
+    webhookRetryMaxMs: (values.get('webhookRetryMaxMs') as number | undefined) ?? 3_600_000,
+    webhookTimeoutMs: (values.get('webhookTimeoutMs') as number | undefined) ?? 10_000,
     logLevel: (values.get('logLevel') as ParleyConfig['logLevel'] | undefined) ?? 'info',
     limits: Object.freeze(limits),
   });
 }
+
+const tlsPath = (value: string | number | Secret | undefined): string | undefined =>
+  typeof value === 'string' ? resolve(value) : undefined;
 
 /** The configuration as lines for the start-up log, secrets masked and passwords stripped from URLs. */
 export function describeConfig(config: ParleyConfig): string[] {
@@ -158,8 +197,12 @@ export function describeConfig(config: ParleyConfig): string[] {
     `bus            ${config.redisUrl ? `redis ${maskUrl(config.redisUrl)}` : 'in-process'}`,
     `admin key      ${config.adminKey ? 'set by configuration (PARLEY_ADMIN_KEY or --admin-key)' : 'from the data directory'}`,
     `jwt secret     ${config.jwtSecret ? 'set by configuration (PARLEY_JWT_SECRET or --jwt-secret)' : 'from the data directory'}`,
+    `tls            ${config.tlsCert ? `certificate ${config.tlsCert}, key ${config.tlsKey ?? ''}` : 'off (plain HTTP)'}`,
+    `acs access key ${config.acsAccessKey ? 'set by configuration (PARLEY_ACS_ACCESS_KEY or --acs-access-key)' : 'from the data directory'}`,
     `token ttl      ${config.tokenTtlSeconds}s`,
     `idempotency    keys kept ${config.idempotencyTtlSeconds}s`,
+    `attachments    in ${join(config.dataDir, 'attachments')}, unsent uploads kept ${config.attachmentTtlSeconds}s`,
+    `webhooks       ${config.webhookMaxAttempts} attempts, retries after ${config.webhookRetryBaseMs}ms doubling to ${config.webhookRetryMaxMs}ms, timeout ${config.webhookTimeoutMs}ms`,
     `log level      ${config.logLevel}`,
     `limits         ${Object.entries(config.limits).map(([k, v]) => `${k}=${v}`).join(' ')}`,
   ];

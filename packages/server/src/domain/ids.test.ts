@@ -9,7 +9,7 @@ const T0 = Date.UTC(2025, 0, 1);
 
 describe('newId', () => {
   it('uses the documented prefixes', () => {
-    expect(ID_PREFIXES).toEqual({ user: 'usr', conversation: 'cnv', message: 'msg', event: 'evt', apiKey: 'key' });
+    expect(ID_PREFIXES).toEqual({ user: 'usr', conversation: 'cnv', message: 'msg', event: 'evt', apiKey: 'key', attachment: 'att', group: 'grp', audit: 'aud', delivery: 'dlv' });
   });
 
   describe.each(KINDS)('%s ids', (kind) => {

@@ -8,8 +8,12 @@ export type ConversationId = Brand<string, 'ConversationId'>;
 export type MessageId = Brand<string, 'MessageId'>;
 export type EventId = Brand<string, 'EventId'>;
 export type ApiKeyId = Brand<string, 'ApiKeyId'>;
+export type AttachmentId = Brand<string, 'AttachmentId'>;
+export type GroupId = Brand<string, 'GroupId'>;
+export type DeliveryId = Brand<string, 'DeliveryId'>;
+export type AuditId = Brand<string, 'AuditId'>;
 
-export const ID_PREFIXES = { user: 'usr', conversation: 'cnv', message: 'msg', event: 'evt', apiKey: 'key' } as const;
+export const ID_PREFIXES = { user: 'usr', conversation: 'cnv', message: 'msg', event: 'evt', apiKey: 'key', attachment: 'att', group: 'grp', audit: 'aud', delivery: 'dlv' } as const;
 type IdKind = keyof typeof ID_PREFIXES;
 interface IdTypes {
   user: UserId;
@@ -17,6 +21,10 @@ interface IdTypes {
   message: MessageId;
   event: EventId;
   apiKey: ApiKeyId;
+  attachment: AttachmentId;
+  group: GroupId;
+  audit: AuditId;
+  delivery: DeliveryId;
 }
 
 // Crockford base32, lower case: URL-safe and sorts the same as the numbers it encodes.

@@ -12,15 +12,25 @@ import { authRoutes } from './routes/auth-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { conversationRoutes } from './routes/conversation-routes.js';
 import { memberRoutes } from './routes/member-routes.js';
+import { groupRoutes } from './routes/group-routes.js';
+import { webhookRoutes } from './routes/webhook-routes.js';
 import { messageRoutes } from './routes/message-routes.js';
+import { attachmentRoutes } from './routes/attachment-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { realtimeRoutes } from './routes/realtime-routes.js';
+import { searchRoutes } from './routes/search-routes.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { acsRoutes } from './acs/index.js';
 
 export interface HttpAppOptions {
   services: Services;
   limits: Limits;
   logLevel: string;
   version: string;
+  /** The ACS identity API's access key (base64). */
+  acsAccessKey: string;
+  /** Serve HTTPS (and so WSS) with this PEM certificate and key. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** The path of the first string (or key) holding U+0000 in a parsed input, '' for the input itself. */
@@ -44,13 +54,29 @@ function nulPath(value: unknown): string | undefined {
   return undefined;
 }
 
+let generatedIds = 0;
+
+/** The caller's request id when it is a short token (it goes into logs as it is), else a generated one. */
+function requestIdOf(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = request.headers['x-request-id'];
+  if (typeof given === 'string' && /^[A-Za-z0-9._:-]{1,100}$/.test(given)) return given;
+  generatedIds += 1;
+  return `req-${generatedIds.toString(36)}`;
+}
+
 /** The Fastify application: validation from the protocol schemas, auth, one error shape, OpenAPI. */
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  // With TLS, Fastify makes an https.Server: the same request API, so the app is typed as the plain one.
   const app = Fastify({
+    ...(options.tls ? { https: options.tls } : {}),
     logger: { level: options.logLevel },
     // Per-request lines only when debugging: at chat volumes they would dominate the log and the CPU.
     logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace' }),
     bodyLimit: options.limits.maxBodyBytes,
+    // A client's `x-request-id` (the SDK sends one per attempt) names the request in the log and comes back
+    // in the answer, so an error a client reports can be found in the log. Anything else gets a fresh id.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     // Ids are opaque and bounded; anything longer is refused before routing.
     routerOptions: { maxParamLength: 200 },
     // Malformed URLs (bad percent-encoding) are refused before routing: answer them in the standard shape too.
@@ -80,6 +106,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
 
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(errorHandler);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
   // PostgreSQL text cannot hold U+0000: refuse it in any input, so every store answers alike (400, not 500).
   app.addHook('preValidation', async (request) => {
     for (const [part, value] of [['params', request.params], ['query', request.query], ['body', request.body]] as const) {
@@ -101,6 +130,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT) or an API key' },
+          acsAccessKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'ACS identity API: `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=…` with the ACS access key (docs/acs.md)',
+          },
         },
       },
       security: [{ bearer: [] }],
@@ -110,9 +145,19 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
         { name: 'users', description: 'Accounts, tokens and API keys' },
         { name: 'conversations', description: 'Direct, group and room conversations' },
         { name: 'members', description: 'Membership and roles' },
+        { name: 'groups', description: 'Groups of users (circles and lists) to add to conversations at once' },
+        { name: 'webhooks', description: 'Bots\' outgoing webhooks: signed, retried, dead-lettered deliveries (docs/bots.md)' },
         { name: 'messages', description: 'Messages' },
+        { name: 'attachments', description: 'Files: upload, send with a message, download (docs/attachments.md)' },
         { name: 'events', description: 'The per-conversation event log' },
         { name: 'realtime', description: 'Typing, read receipts and signals (the WebSocket stream is described in docs/realtime.md)' },
+        { name: 'search', description: 'Room and message search (docs/search.md)' },
+        { name: 'admin', description: 'Enterprise-wide conversation listing and the audit log (docs/admin.md)' },
+        {
+          name: 'acs',
+          description:
+            'Azure Communication Services compatibility (docs/acs.md): the official ACS Chat and Identity SDKs work unmodified. ACS wire shapes and error body `{"error":{"code","message"}}` with ACS codes.',
+        },
       ],
     },
   });
@@ -127,9 +172,16 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     userRoutes(scope, options.services);
     conversationRoutes(scope, options.services);
     memberRoutes(scope, options.services);
+    groupRoutes(scope, options.services);
+    webhookRoutes(scope, options.services);
     messageRoutes(scope, options.services);
+    attachmentRoutes(scope, options.services);
     eventRoutes(scope, options.services);
     realtimeRoutes(scope, options.services);
+    searchRoutes(scope, options.services);
+    adminRoutes(scope, options.services);
   });
+  // A scope of its own: ACS body parsing (raw body for HMAC, merge-patch), ACS error shape and auth.
+  await app.register(acsRoutes, { services: options.services, accessKey: options.acsAccessKey });
   return app;
 }

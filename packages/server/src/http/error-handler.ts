@@ -9,6 +9,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   limit_exceeded: 413,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   internal: 500,
 };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES } from '@parley/protocol';
-import type { ConversationId, EventRecord, UserId } from '../domain/index.js';
+import { canSeeEvent, type ConversationId, type EventRecord, type UserId } from '../domain/index.js';
 import type { Authenticated } from '../services/index.js';
 
 /** What a connection knows of one conversation it follows. */
@@ -73,15 +73,7 @@ export class RealtimeConnection {
 
   /** Visibility of an event to this user in a conversation it follows. */
   sees(event: EventRecord, sub: Subscription): boolean {
-    if (
-      event.visibleTo !== null &&
-      event.visibleTo !== this.userId &&
-      event.actorId !== this.userId &&
-      event.authorId !== this.userId
-    ) {
-      return false;
-    }
-    return sub.historyFrom === null || event.historyAt >= sub.historyFrom;
+    return canSeeEvent({ userId: this.userId, historyFrom: sub.historyFrom }, event);
   }
 
   /** A live event for a followed conversation: sent now, or queued until the replay is done. */

@@ -7,6 +7,7 @@ import type {
   Page,
   UpdateConversationRequest,
 } from '@parley/protocol';
+import { CONVERSATION_KINDS } from '@parley/protocol';
 import {
   actsAsAdmin,
   badRequest,
@@ -32,14 +33,16 @@ import {
 } from '../domain/index.js';
 import { isStoreConflict, type ConversationFilter, type ConversationSort } from '../store/index.js';
 import { callerView, loadAccess, joinNames } from './access.js';
-import { writeConversation } from './conversation-writer.js';
+import { writeConversation, type ConversationWriter } from './conversation-writer.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { requestHash } from './idempotency.js';
 import { draftMessage } from './message-drafts.js';
 import type { MessageService } from './message-service.js';
-import { dedupeKeyFor, normaliseSpec, refreshDedupeKey, unfitMember, type MemberService, type NewMember } from './member-service.js';
+import { dedupeKeyFor, newMember, normaliseSpec, refreshDedupeKey, unfitMember, type MemberService, type NewMember } from './member-service.js';
 import { parseTime, renderConversation, renderConversationSnapshot, renderMessage } from './render.js';
 import type { ServiceContext } from './service-context.js';
+import { recordAudit, usesAdminPower } from './audit-log.js';
+import { requireAdmin } from './identity-service.js';
 
 const ROOM_ONLY = ['public', 'discoverable', 'readOnly', 'keywords'] as const;
 
@@ -59,10 +62,23 @@ const isListCursor = (v: unknown): v is ListCursor => {
     Array.isArray(c['k']) &&
     Number.isSafeInteger(c['k'][0]) &&
     typeof c['k'][1] === 'string' &&
-    typeof c['f'] === 'object' &&
-    c['f'] !== null
+    isListFilter(c['f'])
   );
 };
+
+/** A cursor's filter, checked field by field: a forged cursor must not put text where the database wants numbers. */
+function isListFilter(v: unknown): v is ConversationFilter {
+  if (typeof v !== 'object' || v === null) return false;
+  const f = v as Record<string, unknown>;
+  const optional = (key: string, ok: (x: unknown) => boolean) => f[key] === undefined || ok(f[key]);
+  return (
+    optional('kind', (x) => (CONVERSATION_KINDS as readonly unknown[]).includes(x)) &&
+    optional('active', (x) => typeof x === 'boolean') &&
+    optional('updatedSince', Number.isSafeInteger) &&
+    optional('activeSince', Number.isSafeInteger) &&
+    optional('title', (x) => typeof x === 'string')
+  );
+}
 
 /** Creating, reading, changing and deleting conversations. */
 export class ConversationService {
@@ -104,6 +120,7 @@ export class ConversationService {
       pinnedMessageId: null,
       active: true,
       metadata: req.metadata ?? {},
+      retentionPolicy: req.retentionPolicy ?? null,
       createdBy: actor.id,
       createdAt: now,
       updatedAt: now,
@@ -214,10 +231,12 @@ export class ConversationService {
   }
 
   async #resolveMembers(actor: Actor, req: CreateConversationRequest, includeCreator: boolean): Promise<NewMember[]> {
-    const specs = (req.members ?? []).map(normaliseSpec);
-    if (specs.length > this.ctx.limits.maxMembersPerRequest) {
+    const explicit = (req.members ?? []).map(normaliseSpec);
+    if (explicit.length > this.ctx.limits.maxMembersPerRequest) {
       throw limitExceeded(`At most ${this.ctx.limits.maxMembersPerRequest} members can be added at once`, 'members');
     }
+    if (req.kind === 'direct' && req.groups !== undefined) throw badRequest('A direct conversation takes one other user, not groups', 'groups');
+    const specs = await this.members.withGroupMembers(actor, explicit, req.groups);
     const users = new Map((await this.ctx.store.users.getMany([actor.id, ...specs.map((s) => s.userId)])).map((u) => [u.id, u]));
     const result = new Map<UserId, NewMember>();
     if (includeCreator) {
@@ -233,12 +252,13 @@ export class ConversationService {
         throw error;
       }
       if (spec.role === 'owner' && req.kind !== 'room') throw badRequest('Only rooms have owners', `members[${i}].role`);
-      if (result.has(spec.userId)) continue; // duplicates are ignored, as Symphony does
-      result.set(spec.userId, {
-        user: user as UserRecord,
-        role: spec.role ?? 'member',
-        ...(spec.historyFrom !== undefined ? { historyFrom: spec.historyFrom } : {}),
-      });
+      const already = result.get(spec.userId);
+      if (already) {
+        // Duplicates are ignored, as Symphony does; but a creator naming itself may give its name here (ACS).
+        if (already.nickname === undefined && spec.nickname !== undefined) already.nickname = spec.nickname;
+        continue;
+      }
+      result.set(spec.userId, newMember(user as UserRecord, spec));
     }
     const count = result.size;
     if (req.kind === 'direct' && count !== 2) {
@@ -282,6 +302,7 @@ export class ConversationService {
       ...(query.kind !== undefined ? { kind: query.kind } : {}),
       ...(query.active !== undefined ? { active: query.active } : {}),
       ...(query.updatedSince !== undefined ? { updatedSince: parseTime(query.updatedSince, 'updatedSince') } : {}),
+      ...(query.activeSince !== undefined ? { activeSince: parseTime(query.activeSince, 'activeSince') } : {}),
       ...(query.title !== undefined ? { title: query.title } : {}),
     };
     let after: readonly [number, ConversationId] | undefined;
@@ -333,9 +354,13 @@ export class ConversationService {
       set('membersCanInvite', req.membersCanInvite);
       set('historyVisibleToNewMembers', req.historyVisibleToNewMembers);
       set('metadata', req.metadata);
+      set('retentionPolicy', req.retentionPolicy);
       set('pinnedMessageId', req.pinnedMessageId as MessageId | null | undefined);
       if (changes.length === 0) return renderConversation(conv, await callerView(w.tx, access));
       patch.updatedAt = w.now;
+      if (usesAdminPower(actor, (a) => canUpdate(a, conv, access.facts))) {
+        await recordAudit(w.tx, actor, w.now, 'conversation.updated', { type: 'conversation', id: conv.id }, { kind: conv.kind, changes });
+      }
       await w.tx.conversations.update(conv.id, patch);
       Object.assign(conv, patch);
       await w.event(conv, 'conversation.updated', actor.id, { conversation: renderConversationSnapshot(conv), changes });
@@ -348,8 +373,13 @@ export class ConversationService {
     });
   }
 
-  /** Deactivates (read-only history, no new messages or members) or reactivates a room. */
-  async setActive(actor: Actor, conversationId: ConversationId, active: boolean): Promise<Conversation> {
+  /**
+   * Deactivates (read-only history, no new messages or members) or reactivates a room. `asAdmin` is the
+   * admin door (any room, always audited); otherwise an admin's change is audited when only its admin
+   * powers allowed it.
+   */
+  async setActive(actor: Actor, conversationId: ConversationId, active: boolean, options: { asAdmin?: boolean } = {}): Promise<Conversation> {
+    if (options.asAdmin) requireAdmin(actor);
     return writeConversation(this.ctx, async (w) => {
       const access = await loadAccess(w.tx, conversationId, actor);
       const { conv } = access;
@@ -359,6 +389,9 @@ export class ConversationService {
       conv.updatedAt = w.now;
       await w.tx.conversations.update(conv.id, { active, updatedAt: w.now });
       const type = active ? 'conversation.reactivated' : 'conversation.deactivated';
+      if (options.asAdmin || usesAdminPower(actor, (a) => canSetActive(a, conv, access.facts))) {
+        await recordAudit(w.tx, actor, w.now, type, { type: 'conversation', id: conv.id }, { kind: conv.kind, title: conv.title });
+      }
       await w.event(conv, type, actor.id, { conversation: renderConversationSnapshot(conv), changes: ['active'] });
       await w.systemMessage(
         conv,
@@ -373,11 +406,35 @@ export class ConversationService {
     await writeConversation(this.ctx, async (w) => {
       const access = await loadAccess(w.tx, conversationId, actor);
       enforce(canDeleteConversation(actor, access.conv, access.facts), 'conversationId');
-      await w.event(access.conv, 'conversation.deleted', actor.id, {
-        conversation: renderConversationSnapshot(access.conv),
-        changes: [],
-      });
-      await w.tx.conversations.markDeleted(access.conv.id, w.now);
+      if (usesAdminPower(actor, (a) => canDeleteConversation(a, access.conv, access.facts))) {
+        const { conv } = access;
+        await recordAudit(w.tx, actor, w.now, 'conversation.deleted', { type: 'conversation', id: conv.id }, { kind: conv.kind, title: conv.title });
+      }
+      await deleteNow(w, access.conv, actor.id);
     });
   }
+
+  /**
+   * Deletes the conversations whose retention policy has run out, in batches; the server sweeps
+   * periodically. The `conversation.deleted` event has no actor: nobody deleted it, time did.
+   */
+  async deleteRetentionDue(batch = 100): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const due = await this.ctx.store.conversations.listRetentionDue(this.ctx.clock(), batch);
+      for (const id of due) {
+        await writeConversation(this.ctx, async (w) => {
+          const conv = await w.tx.conversations.get(id);
+          if (conv) await deleteNow(w, conv, null);
+        });
+      }
+      deleted += due.length;
+      if (due.length < batch) return deleted;
+    }
+  }
+}
+
+async function deleteNow(w: ConversationWriter, conv: ConversationRecord, actorId: UserId | null): Promise<void> {
+  await w.event(conv, 'conversation.deleted', actorId, { conversation: renderConversationSnapshot(conv), changes: [] });
+  await w.tx.conversations.markDeleted(conv.id, w.now);
 }

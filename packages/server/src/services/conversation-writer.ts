@@ -72,6 +72,8 @@ export class ConversationWriter {
       share: null,
       system,
       visibleTo: null,
+      attachments: [],
+      mentions: [],
     });
   }
 

@@ -15,6 +15,7 @@ import {
   type Page,
   type Scope,
   type TokenResult,
+  type BotCommand,
   type UpdateUserRequest,
   type User,
 } from '@parley/protocol';
@@ -33,12 +34,13 @@ import {
   type UserId,
   type UserRecord,
 } from '../domain/index.js';
-import { isStoreConflict } from '../store/index.js';
+import { isStoreConflict, type Store } from '../store/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { iso, renderUser } from './render.js';
 import type { ServiceContext } from './service-context.js';
 import { SYSTEM_DISPLAY_NAME, SYSTEM_USER_ID } from './conversation-writer.js';
+import { recordAudit } from './audit-log.js';
 
 export const ADMIN_USER_ID = 'usr_admin' as UserId;
 
@@ -90,8 +92,8 @@ export class IdentityService {
   async bootstrap(): Promise<void> {
     const now = this.ctx.clock();
     const builtIns: UserRecord[] = [
-      { id: SYSTEM_USER_ID, kind: 'system', handle: 'system', displayName: SYSTEM_DISPLAY_NAME, description: 'System messages', admin: false, disabled: false, passwordHash: null, tokenVersion: 0, createdAt: now, updatedAt: now },
-      { id: ADMIN_USER_ID, kind: 'human', handle: 'admin', displayName: 'Administrator', description: 'Built-in administrator (the admin API key)', admin: true, disabled: false, passwordHash: null, tokenVersion: 0, createdAt: now, updatedAt: now },
+      { id: SYSTEM_USER_ID, kind: 'system', handle: 'system', displayName: SYSTEM_DISPLAY_NAME, description: 'System messages', admin: false, disabled: false, passwordHash: null, commands: [], tokenVersion: 0, createdAt: now, updatedAt: now },
+      { id: ADMIN_USER_ID, kind: 'human', handle: 'admin', displayName: 'Administrator', description: 'Built-in administrator (the admin API key)', admin: true, disabled: false, passwordHash: null, commands: [], tokenVersion: 0, createdAt: now, updatedAt: now },
     ];
     for (const user of builtIns) {
       if (await this.ctx.store.users.get(user.id)) continue;
@@ -132,13 +134,21 @@ export class IdentityService {
     return { actor: toActor(user, scopes), credential: 'token', ...(expiresAt !== undefined ? { expiresAt } : {}) };
   }
 
+  /**
+   * The built-in admin, for a caller that proved it holds an admin-equivalent secret checked by its door
+   * (the admin API key, or the ACS access key whose HMAC signature the ACS routes verify).
+   */
+  async authenticateAdmin(): Promise<Authenticated> {
+    const admin = await this.ctx.store.users.get(ADMIN_USER_ID);
+    if (!admin || admin.disabled) throw new ParleyError('unauthenticated', 'The admin account is disabled');
+    return { actor: toActor(admin, entitledScopes(admin)), credential: 'apiKey' };
+  }
+
   async #authenticateApiKey(key: string): Promise<Authenticated> {
     const hash = hashKey(key);
     const hashBuffer = Buffer.from(hash);
     if (hashBuffer.length === this.#adminKeyHash.length && timingSafeEqual(hashBuffer, this.#adminKeyHash)) {
-      const admin = await this.ctx.store.users.get(ADMIN_USER_ID);
-      if (!admin || admin.disabled) throw new ParleyError('unauthenticated', 'The admin account is disabled');
-      return { actor: toActor(admin, entitledScopes(admin)), credential: 'apiKey' };
+      return this.authenticateAdmin();
     }
     const record = await this.ctx.store.apiKeys.getByHash(hash);
     const user = record && (await this.ctx.store.users.get(record.userId));
@@ -175,14 +185,23 @@ export class IdentityService {
     requireAdmin(actor);
     const user = await this.#requireUser(userId);
     if (user.kind === 'system') throw forbidden('The system account cannot have tokens', 'userId');
-    return this.#sign(user, req.scopes ?? ['chat'], req.expiresInSeconds ?? this.options.tokenTtlSeconds);
+    const token = await this.#sign(user, req.scopes ?? ['chat'], req.expiresInSeconds ?? this.options.tokenTtlSeconds);
+    await recordAudit(this.ctx.store, actor, this.ctx.clock(), 'token.issued', { type: 'user', id: userId }, {
+      scopes: token.scopes,
+      expiresAt: token.expiresAt,
+    });
+    return token;
   }
 
   /** Admin: revokes every token issued to the user so far (its API keys stay valid). */
   async revokeTokens(actor: Actor, userId: UserId): Promise<void> {
     requireAdmin(actor);
     const user = await this.#requireUser(userId);
-    await this.ctx.store.users.update(userId, { tokenVersion: user.tokenVersion + 1, updatedAt: this.ctx.clock() });
+    const now = this.ctx.clock();
+    await this.ctx.store.transaction(async (tx) => {
+      await tx.users.update(userId, { tokenVersion: user.tokenVersion + 1, updatedAt: now });
+      await recordAudit(tx, actor, now, 'user.tokens_revoked', { type: 'user', id: userId });
+    });
     this.ctx.bus.publish({ kind: 'session', userId, reason: 'revoked' });
   }
 
@@ -208,6 +227,7 @@ export class IdentityService {
     requireAdmin(actor);
     const handle = normaliseHandle(req.handle);
     if (req.password !== undefined && req.kind !== 'human') throw badRequest('Only humans have passwords', 'password');
+    if (req.commands !== undefined) checkCommands(req.kind, req.commands);
     const now = this.ctx.clock();
     const user: UserRecord = {
       id: newId('user', now),
@@ -218,19 +238,29 @@ export class IdentityService {
       admin: req.admin ?? false,
       disabled: false,
       passwordHash: req.password === undefined ? null : await hashPassword(req.password),
+      commands: req.commands ?? [],
       tokenVersion: 0,
       createdAt: now,
       updatedAt: now,
     };
     try {
-      await this.ctx.store.users.insert(user);
+      return await this.ctx.store.transaction(async (tx) => {
+        await tx.users.insert(user);
+        const result: CreateUserResult = { user: renderUser(user) };
+        const botKey = user.kind === 'bot' ? await this.#makeApiKey(user.id, 'default', tx) : undefined;
+        if (botKey) result.apiKey = botKey.key;
+        await recordAudit(tx, actor, now, 'user.created', { type: 'user', id: user.id }, {
+          handle,
+          kind: user.kind,
+          admin: user.admin,
+          ...(botKey ? { apiKeyId: botKey.apiKey.id } : {}),
+        });
+        return result;
+      });
     } catch (err) {
       if (isStoreConflict(err)) throw conflict(`The handle "${handle}" is taken`, 'handle');
       throw err;
     }
-    const result: CreateUserResult = { user: renderUser(user) };
-    if (user.kind === 'bot') result.apiKey = (await this.#makeApiKey(user.id, 'default')).key;
-    return result;
   }
 
   async getUser(actor: Actor, userId: UserId): Promise<User> {
@@ -257,23 +287,48 @@ export class IdentityService {
     return { items: items.map(renderUser), nextCursor: rows.length > limit && last ? encodeCursor({ a: last.id }) : null };
   }
 
+  /**
+   * Admins change anything of anyone. Others change only their own profile: display name, description and,
+   * for bots, the commands they offer.
+   */
   async updateUser(actor: Actor, userId: UserId, req: UpdateUserRequest): Promise<User> {
-    requireAdmin(actor);
+    const asAdmin = actsAsAdmin(actor);
+    if (!asAdmin) {
+      if (userId !== actor.id) throw forbidden('Only admins can change other users', 'userId');
+      if (!actor.scopes.includes('chat')) throw forbidden('This needs a credential with the "chat" scope', 'authorization');
+      const adminOnly = (['admin', 'disabled', 'password'] as const).find((f) => req[f] !== undefined);
+      if (adminOnly !== undefined) throw forbidden(`Only admins can change "${adminOnly}"`, adminOnly);
+    }
     const user = await this.#requireUser(userId);
     if (user.kind === 'system') throw forbidden('The system account cannot be changed', 'userId');
     if (userId === actor.id && (req.admin === false || req.disabled === true)) {
       throw conflict('Admins cannot remove their own admin rights or disable themselves', 'userId');
     }
     if (req.password !== undefined && user.kind !== 'human') throw badRequest('Only humans have passwords', 'password');
+    if (req.commands !== undefined) checkCommands(user.kind, req.commands);
     const patch: Partial<UserRecord> = { updatedAt: this.ctx.clock() };
     if (req.displayName !== undefined) patch.displayName = req.displayName;
     if (req.description !== undefined) patch.description = req.description;
+    if (req.commands !== undefined) patch.commands = req.commands;
     if (req.admin !== undefined) patch.admin = req.admin;
     if (req.disabled !== undefined) patch.disabled = req.disabled;
     if (req.password !== undefined) patch.passwordHash = await hashPassword(req.password);
     // Losing admin rights, being disabled or a new password ends every session at once.
     if (req.admin === false || req.disabled === true || req.password !== undefined) patch.tokenVersion = user.tokenVersion + 1;
-    const updated = await this.ctx.store.users.update(userId, patch);
+    const changes = (['displayName', 'description', 'commands', 'admin', 'disabled', 'password'] as const).filter((f) => req[f] !== undefined);
+    const action = req.disabled !== undefined && req.disabled !== user.disabled ? (req.disabled ? 'user.disabled' : 'user.enabled') : 'user.updated';
+    const updated = await this.ctx.store.transaction(async (tx) => {
+      const after = await tx.users.update(userId, patch);
+      // A user editing its own profile is no admin action.
+      if (asAdmin) {
+        await recordAudit(tx, actor, patch.updatedAt!, action, { type: 'user', id: userId }, {
+          changes,
+          ...(req.admin !== undefined ? { admin: req.admin } : {}),
+          ...(req.disabled !== undefined ? { disabled: req.disabled } : {}),
+        });
+      }
+      return after;
+    });
     // Open realtime connections end with the credentials that opened them.
     if (req.disabled === true) this.ctx.bus.publish({ kind: 'session', userId, reason: 'disabled' });
     else if (patch.tokenVersion !== undefined) this.ctx.bus.publish({ kind: 'session', userId, reason: 'revoked' });
@@ -283,7 +338,11 @@ export class IdentityService {
   /** Deletes the account. The caller removes its memberships first (see ParleyServices.deleteUser). */
   async deleteUserRecord(actor: Actor, userId: UserId): Promise<void> {
     await this.checkDeletable(actor, userId);
-    await this.ctx.store.users.delete(userId);
+    const user = await this.#requireUser(userId);
+    await this.ctx.store.transaction(async (tx) => {
+      await tx.users.delete(userId);
+      await recordAudit(tx, actor, this.ctx.clock(), 'user.deleted', { type: 'user', id: userId }, { handle: user.handle, kind: user.kind });
+    });
   }
 
   /** Throws unless the actor may delete this account. */
@@ -298,7 +357,15 @@ export class IdentityService {
     requireSelfOrAdmin(actor, userId);
     const user = await this.#requireUser(userId);
     if (user.kind === 'system') throw forbidden('The system account cannot have API keys', 'userId');
-    return this.#makeApiKey(userId, req.name ?? 'default');
+    return this.ctx.store.transaction(async (tx) => {
+      const made = await this.#makeApiKey(userId, req.name ?? 'default', tx);
+      await recordAudit(tx, actor, this.ctx.clock(), 'api_key.created', { type: 'api_key', id: made.apiKey.id }, {
+        userId,
+        name: made.apiKey.name,
+        prefix: made.apiKey.prefix,
+      });
+      return made;
+    });
   }
 
   async listApiKeys(actor: Actor, userId: UserId): Promise<ApiKey[]> {
@@ -309,10 +376,13 @@ export class IdentityService {
 
   async deleteApiKey(actor: Actor, userId: UserId, keyId: ApiKeyId): Promise<void> {
     requireSelfOrAdmin(actor, userId);
-    if (!(await this.ctx.store.apiKeys.delete(userId, keyId))) throw notFound('API key', 'keyId');
+    await this.ctx.store.transaction(async (tx) => {
+      if (!(await tx.apiKeys.delete(userId, keyId))) throw notFound('API key', 'keyId');
+      await recordAudit(tx, actor, this.ctx.clock(), 'api_key.deleted', { type: 'api_key', id: keyId }, { userId });
+    });
   }
 
-  async #makeApiKey(userId: UserId, name: string): Promise<CreateApiKeyResult> {
+  async #makeApiKey(userId: UserId, name: string, store: Store = this.ctx.store): Promise<CreateApiKeyResult> {
     const key = newSecret(API_KEY_PREFIX);
     const now = this.ctx.clock();
     const record: ApiKeyRecord = {
@@ -324,7 +394,7 @@ export class IdentityService {
       createdAt: now,
       lastUsedAt: null,
     };
-    await this.ctx.store.apiKeys.insert(record);
+    await store.apiKeys.insert(record);
     return { apiKey: renderApiKey(record), key };
   }
 
@@ -340,6 +410,16 @@ export function toActor(user: UserRecord, scopes: readonly Scope[]): Actor {
 }
 
 /** Throws unless the actor is an admin using an admin-scoped credential. */
+/** Commands are a bot's; each is offered once. */
+function checkCommands(kind: UserRecord['kind'], commands: readonly BotCommand[]): void {
+  if (kind !== 'bot') throw badRequest('Only bots offer commands', 'commands');
+  const seen = new Set<string>();
+  for (const [i, c] of commands.entries()) {
+    if (seen.has(c.command)) throw badRequest(`"${c.command}" is listed twice`, `commands[${i}].command`);
+    seen.add(c.command);
+  }
+}
+
 export function requireAdmin(actor: Actor): void {
   if (!actsAsAdmin(actor)) throw forbidden('This needs an admin credential (admin user, admin scope)');
 }

@@ -10,6 +10,7 @@ import type {
 } from '@parley/protocol';
 import {
   actsAsAdmin,
+  badRequest,
   canAddMembers,
   canChangeRole,
   canJoin,
@@ -34,7 +35,10 @@ import { loadAccess, joinNames, type Access } from './access.js';
 import { writeConversation, type ConversationWriter } from './conversation-writer.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { parseTime, renderMember } from './render.js';
+import type { GroupService } from './group-service.js';
 import type { ServiceContext } from './service-context.js';
+import { recordAudit, usesAdminPower } from './audit-log.js';
+import { requireAdmin } from './identity-service.js';
 
 /** A member to add, resolved from a MemberSpec. */
 export interface NewMember {
@@ -42,19 +46,49 @@ export interface NewMember {
   role: MemberRole;
   /** Requested share-history time, if any. */
   historyFrom?: number;
+  /** The member's name in this conversation, if one was given. */
+  nickname?: string;
 }
 
-export function normaliseSpec(spec: MemberSpec): { userId: UserId; role?: MemberRole; historyFrom?: number } {
+/** A member spec with its user id typed and its share-history time parsed. */
+export interface NormalisedSpec {
+  userId: UserId;
+  role?: MemberRole;
+  historyFrom?: number;
+  nickname?: string;
+}
+
+export function normaliseSpec(spec: MemberSpec): NormalisedSpec {
   if (typeof spec === 'string') return { userId: spec as UserId };
   return {
     userId: spec.userId as UserId,
     ...(spec.role !== undefined ? { role: spec.role } : {}),
     ...(spec.historyFrom !== undefined ? { historyFrom: parseTime(spec.historyFrom, 'historyFrom') } : {}),
+    ...(spec.displayName !== undefined ? { nickname: spec.displayName } : {}),
+  };
+}
+
+/** The NewMember for a spec whose user was found fit. */
+export function newMember(user: UserRecord, spec: NormalisedSpec): NewMember {
+  return {
+    user,
+    role: spec.role ?? 'member',
+    ...(spec.historyFrom !== undefined ? { historyFrom: spec.historyFrom } : {}),
+    ...(spec.nickname !== undefined ? { nickname: spec.nickname } : {}),
   };
 }
 
 export function memberView(m: NewMemberRecord, u: UserRecord): MemberView {
-  return { lastReadSeq: 0, lastReadMessageId: null, lastReadAt: null, ...m, handle: u.handle, displayName: u.displayName, kind: u.kind };
+  return {
+    lastReadSeq: 0,
+    lastReadMessageId: null,
+    lastReadAt: null,
+    ...m,
+    nickname: m.nickname ?? null,
+    handle: u.handle,
+    displayName: m.nickname ?? u.displayName,
+    kind: u.kind,
+  };
 }
 
 /** Why a user cannot be a member at all, or null. */
@@ -83,11 +117,16 @@ const isMemberCursor = (v: unknown): v is MemberCursor =>
 
 /** Membership: list, add, remove, roles, leave, join. */
 export class MemberService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly groups: GroupService,
+  ) {}
 
-  async list(actor: Actor, conversationId: ConversationId, query: ListMembersQuery): Promise<MemberPage> {
+  /** Members, to members; `asAdmin` is the admin view of any conversation's members. */
+  async list(actor: Actor, conversationId: ConversationId, query: ListMembersQuery, options: { asAdmin?: boolean } = {}): Promise<MemberPage> {
+    if (options.asAdmin) requireAdmin(actor);
     const access = await loadAccess(this.ctx.store, conversationId, actor);
-    enforce(canRead(actor, access.conv, access.facts), 'conversationId');
+    if (!options.asAdmin) enforce(canRead(actor, access.conv, access.facts), 'conversationId');
     const limit = pageSize(query.limit, 100, this.ctx.limits.maxMembersPageSize);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isMemberCursor);
     const rows = await this.ctx.store.members.listPage(conversationId, {
@@ -113,10 +152,12 @@ export class MemberService {
 
   /** Adds many; existing members are left as they are; each failure is reported per participant. */
   async add(actor: Actor, conversationId: ConversationId, req: AddMembersRequest): Promise<AddMembersResult> {
-    if (req.members.length > this.ctx.limits.maxMembersPerRequest) {
+    const explicit = req.members ?? [];
+    if (explicit.length === 0 && (req.groups ?? []).length === 0) throw badRequest('Name members, groups, or both', 'members');
+    if (explicit.length > this.ctx.limits.maxMembersPerRequest) {
       throw limitExceeded(`At most ${this.ctx.limits.maxMembersPerRequest} members can be added at once`, 'members');
     }
-    const specs = req.members.map(normaliseSpec);
+    const specs = await this.withGroupMembers(actor, explicit.map(normaliseSpec), req.groups);
     const users = new Map((await this.ctx.store.users.getMany(specs.map((s) => s.userId))).map((u) => [u.id, u]));
     return writeConversation(this.ctx, async (w) => {
       const access = await loadAccess(w.tx, conversationId, actor);
@@ -139,12 +180,28 @@ export class MemberService {
         else if (access.conv.memberCount + toAdd.length >= this.ctx.limits.maxMembersPerConversation) {
           fail('limit_exceeded', `A conversation may have at most ${this.ctx.limits.maxMembersPerConversation} members`);
         } else {
-          toAdd.push({ user: user!, role: spec.role ?? 'member', ...(spec.historyFrom !== undefined ? { historyFrom: spec.historyFrom } : {}) });
+          toAdd.push(newMember(user!, spec));
         }
       }
       const added = await this.insertMembers(w, access.conv, actor, toAdd, false);
+      if (added.length > 0 && usesAdminPower(actor, (a) => canAddMembers(a, access.conv, access.facts))) {
+        await recordAudit(w.tx, actor, w.now, 'member.added', { type: 'conversation', id: conversationId }, {
+          userIds: added.map((m) => m.userId),
+        });
+      }
       return { added: added.map(renderMember), failures };
     });
+  }
+
+  /**
+   * Explicit member specs followed by the current members of the named groups that are not already named
+   * (as plain members). Groups are checked for the actor first: bots may use only public groups.
+   */
+  async withGroupMembers(actor: Actor, specs: NormalisedSpec[], groupIds: readonly string[] | undefined): Promise<NormalisedSpec[]> {
+    if (!groupIds || groupIds.length === 0) return specs;
+    const named = new Set<string>(specs.map((s) => s.userId));
+    const fromGroups = (await this.groups.memberIdsForConversation(actor, groupIds)).filter((id) => !named.has(id) && id !== actor.id);
+    return [...specs, ...fromGroups.map((userId) => ({ userId }))];
   }
 
   /**
@@ -167,6 +224,7 @@ export class MemberService {
         role: m.role,
         historyFrom: historyFromFor(conv, m.historyFrom, w.now, initial),
         joinedAt: w.now,
+        nickname: m.nickname ?? null,
       };
       await w.tx.members.insert(record);
       views.push(memberView(record, m.user));
@@ -194,6 +252,9 @@ export class MemberService {
       const target = await w.tx.members.getView(conversationId, userId);
       if (!target) throw notFound('Member', 'userId');
       if (access.conv.kind === 'room') enforce(keepsAnOwner(target.role, await w.tx.members.countOwners(conversationId)), 'userId');
+      if (usesAdminPower(actor, (a) => canRemoveMember(a, access.conv, access.facts))) {
+        await recordAudit(w.tx, actor, w.now, 'member.removed', { type: 'conversation', id: conversationId }, { userId });
+      }
       await this.#removeMember(w, access, actor, target, false);
     });
   }
@@ -228,6 +289,13 @@ export class MemberService {
       if (target.role === role) return renderMember(target);
       if (role === 'member') enforce(keepsAnOwner(target.role, await w.tx.members.countOwners(conversationId)), 'userId');
       await w.tx.members.setRole(conversationId, userId, role);
+      if (usesAdminPower(actor, (a) => canChangeRole(a, access.conv, access.facts))) {
+        await recordAudit(w.tx, actor, w.now, 'member.role_changed', { type: 'conversation', id: conversationId }, {
+          userId,
+          role,
+          previousRole: target.role,
+        });
+      }
       const updated = { ...target, role };
       await w.event(access.conv, 'member.role_changed', actor.id, { member: renderMember(updated), previousRole: target.role });
       const content =

@@ -1,4 +1,4 @@
-import type { EditMessageRequest, ListMessagesQuery, Message, Page, SendMessageRequest } from '@parley/protocol';
+import type { EditMessageRequest, ListMessagesQuery, Mention, Message, MessageType, Page, SendMessageRequest } from '@parley/protocol';
 import {
   badRequest,
   canDeleteMessage,
@@ -17,9 +17,11 @@ import {
   type ConversationRecord,
   type MessageId,
   type MessageRecord,
+  mentionedHandles,
 } from '../domain/index.js';
-import { isStoreConflict } from '../store/index.js';
+import { isStoreConflict, type Store } from '../store/index.js';
 import { loadAccess, visibilityOf } from './access.js';
+import { pendingAttachmentsForSend, type AttachmentService } from './attachment-service.js';
 import type { ConversationWriter } from './conversation-writer.js';
 import { writeConversation } from './conversation-writer.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -28,6 +30,7 @@ import { requestHash } from './idempotency.js';
 import { draftMessage } from './message-drafts.js';
 import { parseTime, renderConversationSnapshot, renderMessage } from './render.js';
 import type { ServiceContext } from './service-context.js';
+import { recordAudit, usesAdminPower } from './audit-log.js';
 import type { TokenBucketLimiter } from './rate-limiter.js';
 
 /** The result of a send, and whether it replays an earlier send with the same idempotency key. */
@@ -55,6 +58,7 @@ export class MessageService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly limiter: TokenBucketLimiter,
+    private readonly attachments: AttachmentService,
   ) {}
 
   async send(
@@ -99,7 +103,18 @@ export class MessageService {
     if (draft.visibleTo !== null && !(await w.tx.members.get(conv.id, draft.visibleTo))) {
       throw badRequest('visibleTo must name a member of the conversation', 'visibleTo');
     }
-    return w.message(conv, draft);
+    const { attachmentIds, ...fields } = draft;
+    const attachments = await pendingAttachmentsForSend(w.tx, draft.senderId, conv.id, attachmentIds);
+    const mentions = await resolveMentions(w.tx, conv.id, fields.type, fields.content);
+    const message = await w.message(conv, { ...fields, attachments, mentions });
+    try {
+      await w.tx.attachments.bindToMessage(attachmentIds, message.id);
+    } catch (err) {
+      // Another send took the same upload between our check and the bind.
+      if (isStoreConflict(err)) throw conflict('An attachment was already sent with another message', 'attachments');
+      throw err;
+    }
+    return message;
   }
 
   async #replay(actor: Actor, conversationId: ConversationId, scope: string, key: string, hash: string): Promise<SendResult | undefined> {
@@ -166,6 +181,7 @@ export class MessageService {
         checkMessageContent(this.ctx.limits, req.content);
         patch.content = message.type === 'html' ? sanitizeMessageHtml(req.content) : req.content;
         if (patch.content.trim() === '') throw badRequest('The HTML has no content left after sanitising', 'content');
+        patch.mentions = await resolveMentions(w.tx, conversationId, message.type, patch.content);
       }
       if (req.metadata !== undefined) patch.metadata = req.metadata;
       await w.tx.messages.update(message.id, patch);
@@ -177,7 +193,7 @@ export class MessageService {
   }
 
   async delete(actor: Actor, conversationId: ConversationId, messageId: MessageId): Promise<void> {
-    await writeConversation(this.ctx, async (w) => {
+    const released = await writeConversation(this.ctx, async (w) => {
       const access = await loadAccess(w.tx, conversationId, actor);
       const message = await w.tx.messages.get(conversationId, messageId);
       if (!message || (access.member && !canSeeMessage(visibilityOf(access.member), message))) {
@@ -185,9 +201,16 @@ export class MessageService {
         throw notFound('Message', 'messageId');
       }
       enforce(canDeleteMessage(actor, access.conv, access.facts, message), 'messageId');
-      if (message.deletedAt !== null) return; // deleting twice is a no-op, not an error
-      const patch = { content: '', metadata: {}, share: null, deletedAt: w.now };
+      if (message.deletedAt !== null) return []; // deleting twice is a no-op, not an error
+      if (usesAdminPower(actor, (a) => canDeleteMessage(a, access.conv, access.facts, message))) {
+        await recordAudit(w.tx, actor, w.now, 'message.deleted', { type: 'message', id: message.id }, {
+          conversationId,
+          senderId: message.senderId,
+        });
+      }
+      const patch = { content: '', metadata: {}, share: null, attachments: [], mentions: [], deletedAt: w.now };
       await w.tx.messages.update(message.id, patch);
+      const released = await w.tx.attachments.releaseForMessage(message.id, w.now);
       await w.messageChanged(access.conv, 'message.deleted', actor.id, { ...message, ...patch });
       if (access.conv.pinnedMessageId === message.id) {
         const conv = access.conv;
@@ -199,6 +222,19 @@ export class MessageService {
           changes: ['pinnedMessageId'],
         });
       }
+      return released;
     });
+    // After commit: the files are unreachable already; a failure here leaves them to the sweeper.
+    await this.attachments.purge(released).catch(() => {});
   }
+}
+
+/** The members a message names with `@handle`; handles of non-members (or of nobody) stay plain text. */
+async function resolveMentions(tx: Store, conversationId: ConversationId, type: MessageType, content: string): Promise<Mention[]> {
+  const mentions: Mention[] = [];
+  for (const handle of mentionedHandles(type, content)) {
+    const user = await tx.users.getByHandle(handle);
+    if (user && (await tx.members.get(conversationId, user.id))) mentions.push({ userId: user.id, handle: user.handle });
+  }
+  return mentions;
 }

@@ -1,5 +1,5 @@
-import type { Conversation, Member, MemberRole, Message, User } from '@parley/protocol';
-import { badRequest, type ConversationRecord, type EventRecord, type MemberView, type MessageRecord, type UserRecord } from '../domain/index.js';
+import type { Attachment, Conversation, Member, MemberRole, Message, User } from '@parley/protocol';
+import { badRequest, type AttachmentRecord, type ConversationRecord, type EventRecord, type MemberView, type MessageRecord, type UserRecord } from '../domain/index.js';
 
 // Records to wire shapes. The one place that turns epoch milliseconds into ISO strings.
 
@@ -25,6 +25,7 @@ export function renderUser(u: UserRecord): User {
     description: u.description,
     admin: u.admin,
     disabled: u.disabled,
+    commands: u.commands,
     createdAt: iso(u.createdAt),
     updatedAt: iso(u.updatedAt),
   };
@@ -64,6 +65,7 @@ export function renderConversationSnapshot(c: ConversationRecord): ConversationS
     pinnedMessageId: c.pinnedMessageId,
     active: c.active,
     metadata: c.metadata,
+    retentionPolicy: c.retentionPolicy,
     createdBy: c.createdBy,
     createdAt: iso(c.createdAt),
     updatedAt: iso(c.updatedAt),
@@ -100,10 +102,33 @@ export function renderMessage(m: MessageRecord): Message {
     share: m.share,
     system: m.system,
     visibleTo: m.visibleTo,
+    // The snapshots were taken before the message had an id.
+    attachments: m.attachments.map((a) => renderAttachment({ ...a, messageId: m.id })),
+    mentions: m.mentions,
     version: m.version,
     createdAt: iso(m.createdAt),
     editedAt: isoOrNull(m.editedAt),
     deletedAt: isoOrNull(m.deletedAt),
+  };
+}
+
+export function renderAttachment(a: AttachmentRecord): Attachment {
+  const base = `/v1/conversations/${a.conversationId}/attachments/${a.id}`;
+  return {
+    id: a.id,
+    conversationId: a.conversationId,
+    uploaderId: a.uploaderId,
+    messageId: a.messageId,
+    name: a.name,
+    mimeType: a.mimeType,
+    category: a.category,
+    size: a.size,
+    sha256: a.sha256,
+    width: a.width,
+    height: a.height,
+    thumbnail: a.thumbnail && { url: `${base}/thumbnail`, ...a.thumbnail },
+    url: `${base}/content`,
+    createdAt: iso(a.createdAt),
   };
 }
 

@@ -1,18 +1,30 @@
-import type { ConversationKind, MemberRole } from '@parley/protocol';
+import type { ConversationKind, DeliveryStatus, GroupVisibility, MemberRole, ParleyEventType } from '@parley/protocol';
 import type {
   ApiKeyId,
   ApiKeyRecord,
+  AuditRecord,
+  AttachmentId,
+  AttachmentRecord,
   ConversationId,
   ConversationRecord,
+  DeliveryId,
+  DeliveryRecord,
+  GroupId,
+  GroupMemberRecord,
+  GroupMemberView,
+  GroupRecord,
+  GroupView,
   EventRecord,
   IdempotencyRecord,
   MemberRecord,
   MemberView,
   MessageId,
   MessageRecord,
+  ParsedQuery,
   UserId,
   UserRecord,
   Visibility,
+  WebhookRecord,
 } from '../domain/index.js';
 
 /** Offset or keyset paging: `after` is the sort key of the last item of the previous page. */
@@ -51,6 +63,8 @@ export interface ConversationFilter {
   kind?: ConversationKind;
   active?: boolean;
   updatedSince?: number;
+  /** Only conversations whose last activity is at or after this time. */
+  activeSince?: number;
   title?: string;
 }
 
@@ -76,7 +90,7 @@ export interface Membership {
 }
 
 /** A member as it joins: read positions start empty. */
-export type NewMemberRecord = Omit<MemberRecord, 'lastReadSeq' | 'lastReadMessageId' | 'lastReadAt'>;
+export type NewMemberRecord = Omit<MemberRecord, 'lastReadSeq' | 'lastReadMessageId' | 'lastReadAt' | 'nickname'> & { nickname?: string | null };
 
 export type ConversationPatch = Partial<
   Omit<ConversationRecord, 'id' | 'kind' | 'createdBy' | 'createdAt' | 'lastSeq' | 'lastMessageSeq' | 'memberCount'>
@@ -95,6 +109,10 @@ export interface ConversationStore {
   nextSeq(id: ConversationId, message: boolean, at: number): Promise<{ seq: number; messageSeq: number }>;
   adjustMemberCount(id: ConversationId, delta: number): Promise<void>;
   markDeleted(id: ConversationId, at: number): Promise<void>;
+  /** Live conversations whose retention policy says they are due for deletion at `now`, oldest first. */
+  listRetentionDue(now: number, limit: number): Promise<ConversationId[]>;
+  /** Admin listing: every live conversation, filtered, sorted by `sort` then id in `order`. */
+  listAll(filter: AdminConversationFilter, sort: AdminConversationSort, order: 'asc' | 'desc', page: PageRequest<ConversationKey>): Promise<ConversationRecord[]>;
   /** The conversations `userId` is a member of. Sorted `created` ascending or `activity` descending. */
   listForMember(
     userId: UserId,
@@ -138,7 +156,9 @@ export interface MessageQuery {
   viewer: Visibility;
 }
 
-export type MessagePatch = Partial<Pick<MessageRecord, 'content' | 'metadata' | 'share' | 'version' | 'editedAt' | 'deletedAt'>>;
+export type MessagePatch = Partial<
+  Pick<MessageRecord, 'content' | 'metadata' | 'share' | 'attachments' | 'mentions' | 'version' | 'editedAt' | 'deletedAt'>
+>;
 
 export interface MessageStore {
   append(message: MessageRecord): Promise<void>;
@@ -168,12 +188,199 @@ export interface EventStore {
   rewriteMessageData(messageId: MessageId, data: string): Promise<void>;
 }
 
+export interface AttachmentStore {
+  insert(attachment: AttachmentRecord): Promise<void>;
+  /** Attachments due for removal are not returned. */
+  get(id: AttachmentId): Promise<AttachmentRecord | undefined>;
+  /** Those of `ids` that exist and are not due for removal, in no particular order. */
+  getMany(ids: readonly AttachmentId[]): Promise<AttachmentRecord[]>;
+  /** Binds pending attachments to a message. Throws StoreConflict when one is no longer pending. */
+  bindToMessage(ids: readonly AttachmentId[], messageId: MessageId): Promise<void>;
+  /** Marks a message's attachments due for removal (its bytes go with the next purge); returns them. */
+  releaseForMessage(messageId: MessageId, at: number): Promise<AttachmentRecord[]>;
+  /** Marks a pending attachment due for removal; false when it is not pending (sent or gone). */
+  releasePending(id: AttachmentId, at: number): Promise<boolean>;
+  /**
+   * Attachments whose bytes may go: pending ones uploaded before `pendingBefore`, released ones, those
+   * bound to a message that is deleted or gone, and those of deleted conversations. Oldest first.
+   */
+  listPurgeable(pendingBefore: number, limit: number): Promise<AttachmentRecord[]>;
+  /** Forgets an attachment record for good (after its bytes are gone). */
+  remove(id: AttachmentId): Promise<void>;
+}
+
+export interface GroupFilter {
+  visibility?: GroupVisibility;
+  /** Exact name. */
+  name?: string;
+  /** Only groups this user owns or belongs to. */
+  ownerOrMember?: UserId;
+  /** Only groups this user may see: public ones and private ones it owns or belongs to. */
+  visibleTo?: UserId;
+}
+
+/** Keyset for group members: [addedAt, userId]. */
+export type GroupMemberKey = readonly [number, UserId];
+
+export interface GroupStore {
+  insert(group: GroupRecord): Promise<void>;
+  get(id: GroupId): Promise<GroupView | undefined>;
+  update(id: GroupId, patch: Partial<Pick<GroupRecord, 'name' | 'description' | 'visibility' | 'updatedAt'>>): Promise<void>;
+  delete(id: GroupId): Promise<boolean>;
+  /** Ordered by id (creation order). */
+  listPage(filter: GroupFilter, page: PageRequest<GroupId>): Promise<GroupView[]>;
+  /** Which of `groupIds` the user belongs to. */
+  membershipsOf(userId: UserId, groupIds: readonly GroupId[]): Promise<Set<GroupId>>;
+  /** False when the user already belongs to the group. */
+  addMember(member: GroupMemberRecord): Promise<boolean>;
+  removeMember(groupId: GroupId, userId: UserId): Promise<boolean>;
+  /** Ordered by when they were added, then user id. */
+  listMembers(groupId: GroupId, page: PageRequest<GroupMemberKey>): Promise<GroupMemberView[]>;
+  /** The members that can join conversations now: not disabled. */
+  listActiveMemberIds(groupId: GroupId): Promise<UserId[]>;
+}
+
+/** A bot with an active webhook that is a member of a conversation, and how far its queue has reached. */
+export interface WebhookSubscriber {
+  userId: UserId;
+  historyFrom: number | null;
+  joinedAt: number;
+  /** The last event seq queued for it in this conversation; null when nothing was yet. */
+  cursor: number | null;
+  /** Event types its webhook takes; null: all. */
+  events: ParleyEventType[] | null;
+}
+
+export interface WebhookStore {
+  put(webhook: WebhookRecord): Promise<void>;
+  get(userId: UserId): Promise<WebhookRecord | undefined>;
+  delete(userId: UserId): Promise<boolean>;
+  listActive(): Promise<WebhookRecord[]>;
+  /** Bots with active webhooks among the conversation's members. */
+  subscribersOf(conversationId: ConversationId): Promise<WebhookSubscriber[]>;
+  /** Queues deliveries (an event already queued for the bot is skipped) and moves the cursor to `cursor`. */
+  enqueue(userId: UserId, conversationId: ConversationId, deliveries: readonly DeliveryRecord[], cursor: number): Promise<void>;
+  /**
+   * Pending deliveries due at `now` (by due time, then queueing time, then seq), each leased until
+   * `leaseUntil` so that one process attempts it.
+   */
+  claimDue(now: number, leaseUntil: number, limit: number): Promise<DeliveryRecord[]>;
+  /** Records an attempt's outcome and releases the lease. */
+  recordAttempt(
+    id: DeliveryId,
+    outcome: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt' | 'lastStatus' | 'lastError' | 'deliveredAt'>,
+  ): Promise<void>;
+  getDelivery(userId: UserId, id: DeliveryId): Promise<DeliveryRecord | undefined>;
+  /** Newest first; `userId` undefined lists every bot's (admins). */
+  listDeliveries(filter: { userId?: UserId; status?: DeliveryStatus }, page: PageRequest<DeliveryId>): Promise<DeliveryRecord[]>;
+  /** Earliest due time of a pending delivery, for the dispatcher's timer. */
+  nextDue(): Promise<number | null>;
+}
+
 export interface IdempotencyStore {
   get(userId: UserId, scope: string, key: string): Promise<IdempotencyRecord | undefined>;
   /** Throws StoreConflict when the key is already taken. */
   insert(record: IdempotencyRecord): Promise<void>;
   /** Forgets keys made before `cutoff`; returns how many. */
   deleteOlderThan(cutoff: number): Promise<number>;
+}
+
+export interface AdminConversationFilter {
+  kinds?: readonly ConversationKind[];
+  active?: boolean;
+  createdBy?: UserId;
+  createdSince?: number;
+  createdUntil?: number;
+  updatedSince?: number;
+  updatedUntil?: number;
+  minMembers?: number;
+  maxMembers?: number;
+}
+
+export type AdminConversationSort = 'created' | 'updated' | 'activity' | 'members';
+
+export interface RoomSearchFilter {
+  public?: boolean;
+  active?: boolean;
+  createdBy?: UserId;
+  /** Rooms this user owns. */
+  owner?: UserId;
+  /** Rooms this user is a member of. */
+  member?: UserId;
+  /** Rooms having every one of these keywords (folded, exact). */
+  labels?: readonly string[];
+  createdSince?: number;
+  createdUntil?: number;
+}
+
+/** Keyset of search results, all descending (ascending for `oldest`): [score, time, id]. */
+export type SearchKey = readonly [number, number, string];
+
+export interface RoomSearchQuery {
+  /** Without text (or with no included terms) every room the filters and visibility allow, score 0. */
+  text?: ParsedQuery;
+  filter: RoomSearchFilter;
+  /** The caller: its role comes with each hit. */
+  viewer: UserId;
+  /** True: every room (admins). False: public discoverable rooms and the viewer's own. */
+  all: boolean;
+  /** Only rooms the viewer is a member of. */
+  mine?: boolean;
+  /** relevance: score, then last activity; activity: last activity; created: creation (all newest first). */
+  sort: 'relevance' | 'activity' | 'created';
+  page: PageRequest<SearchKey>;
+}
+
+export interface RoomHit {
+  conversation: ConversationRecord;
+  score: number;
+  /** The viewer's membership, if any: role, read position and share-history time. */
+  role: MemberRole | null;
+  lastReadSeq: number;
+  historyFrom: number | null;
+  /** The time the keyset orders by (last activity or creation). */
+  sortTime: number;
+}
+
+export interface MessageSearchQuery {
+  /** Must include at least one term. */
+  text: ParsedQuery;
+  /** Only messages this user may read: member of the conversation, history and visibleTo respected. */
+  viewer: UserId;
+  conversationId?: ConversationId;
+  senderId?: UserId;
+  since?: number;
+  until?: number;
+  sort: 'relevance' | 'newest' | 'oldest';
+  page: PageRequest<SearchKey>;
+}
+
+export interface MessageHit {
+  message: MessageRecord;
+  conversation: { id: ConversationId; kind: ConversationKind; title: string | null };
+  score: number;
+}
+
+/** Full-text search over rooms and messages. The indexes follow every write of rooms and messages. */
+export interface SearchStore {
+  searchRooms(query: RoomSearchQuery): Promise<RoomHit[]>;
+  searchMessages(query: MessageSearchQuery): Promise<MessageHit[]>;
+}
+
+export interface AuditFilter {
+  actorId?: UserId;
+  /** An exact action, or a family: `user.*`. */
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  since?: number;
+  until?: number;
+}
+
+export interface AuditLogStore {
+  append(entry: AuditRecord): Promise<void>;
+  /** Newest first (by id, which is time-ordered); `after` is the id of the last entry seen. */
+  listPage(filter: AuditFilter, page: PageRequest<string>): Promise<AuditRecord[]>;
 }
 
 /** The root of the store. A transaction hands over a `Store` of the same shape. */
@@ -186,6 +393,11 @@ export interface Store {
   readonly messages: MessageStore;
   readonly events: EventStore;
   readonly idempotency: IdempotencyStore;
+  readonly groups: GroupStore;
+  readonly webhooks: WebhookStore;
+  readonly attachments: AttachmentStore;
+  readonly search: SearchStore;
+  readonly audit: AuditLogStore;
   /** Runs `fn` in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Applies pending migrations. */

@@ -117,10 +117,42 @@ export function describeStore(impl: StoreImpl): void {
         expect(ids(await store.conversations.listForMember(u.id, {}, 'created', { limit: 5, after: [1000, convs[0]!.id] }))).toEqual([convs[1]!.id, convs[2]!.id]);
         expect(ids(await store.conversations.listForMember(u.id, {}, 'activity', { limit: 5, after: [5000, convs[0]!.id] }))).toEqual([convs[1]!.id]);
         expect((await store.conversations.listForMember(u.id, {}, 'created', { limit: 1 }))[0]!.role).toBe('owner');
+        expect(ids(await store.conversations.listForMember(u.id, { activeSince: 5000 }, 'activity', { limit: 10 }))).toEqual([convs[2]!.id, convs[0]!.id]);
+      });
+
+      it('round-trips a retention policy and lists conversations whose retention ran out', async () => {
+        const day = 86_400_000;
+        // Far in the past, so conversations of other tests (created now) are never due.
+        const base = 1_000 * day;
+        const due = aConversation(newId('user'), { createdAt: base, retentionPolicy: { kind: 'threadCreationDate', deleteThreadAfterDays: 90 } });
+        const later = aConversation(newId('user'), { createdAt: base + day, retentionPolicy: { kind: 'threadCreationDate', deleteThreadAfterDays: 90 } });
+        const none = aConversation(newId('user'), { createdAt: base, retentionPolicy: { kind: 'none' } });
+        for (const c of [due, later, none]) await store.conversations.insert(c);
+        expect(await store.conversations.get(due.id)).toEqual(due);
+        expect(await store.conversations.get(none.id)).toEqual(none);
+        const at = base + 90 * day;
+        expect(await store.conversations.listRetentionDue(at, 10)).toEqual([due.id]);
+        expect(await store.conversations.listRetentionDue(at + day, 10)).toEqual([due.id, later.id]);
+        expect(await store.conversations.listRetentionDue(at + day, 1)).toEqual([due.id]);
+        await store.conversations.update(later.id, { retentionPolicy: null });
+        await store.conversations.markDeleted(due.id, at);
+        expect(await store.conversations.listRetentionDue(at + day, 10)).toEqual([]);
+        expect((await store.conversations.get(later.id))?.retentionPolicy).toBeNull();
       });
     });
 
     describe('members', () => {
+      it('keeps a member\'s display name in the conversation, shown instead of the user\'s', async () => {
+        const u = aUser();
+        await store.users.insert(u);
+        const c = aConversation(u.id);
+        await store.conversations.insert(c);
+        await store.members.insert({ conversationId: c.id, userId: u.id, role: 'member', historyFrom: null, joinedAt: 1, nickname: 'Nick' });
+        expect((await store.members.get(c.id, u.id))?.nickname).toBe('Nick');
+        expect((await store.members.getView(c.id, u.id))?.displayName).toBe('Nick');
+        expect((await store.members.listPage(c.id, { limit: 5 }))[0]?.displayName).toBe('Nick');
+      });
+
       it('adds, reads with user fields, changes role, counts owners, pages and removes', async () => {
         const c = aConversation(newId('user'));
         await store.conversations.insert(c);

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, loadConfig, type ParleyServer } from '@parley/server';
@@ -11,15 +12,34 @@ export interface ApiResponse<T = unknown> {
   headers: Headers;
 }
 
+/** `fetch` over HTTPS trusting `ca`: the global fetch cannot be given a CA without undici's Agent. */
+function httpsFetch(url: string, ca: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(new URL(url), { method, headers, ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        resolve(new Response(res.statusCode === 204 ? null : Buffer.concat(chunks), { status: res.statusCode ?? 0, headers: h }));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** A small HTTP client speaking to the server under test as one credential. */
 export class Api {
   constructor(
     readonly baseUrl: string,
     readonly credential?: string,
+    /** The CA to trust for an https:// server with a self-signed certificate (global fetch cannot take one). */
+    readonly ca?: string,
   ) {}
 
   as(credential: string | undefined): Api {
-    return new Api(this.baseUrl, credential);
+    return new Api(this.baseUrl, credential, this.ca);
   }
 
   async request<T = any>(
@@ -35,7 +55,10 @@ export class Api {
       h['content-type'] ??= 'application/json';
       payload = typeof body === 'string' ? body : JSON.stringify(body);
     }
-    const res = await fetch(this.baseUrl + path, { method, headers: h, body: payload });
+    const res =
+      this.ca === undefined
+        ? await fetch(this.baseUrl + path, { method, headers: h, body: payload })
+        : await httpsFetch(this.baseUrl + path, this.ca, method, h, payload);
     const text = await res.text();
     let parsed: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
@@ -92,7 +115,8 @@ export async function startTestServer(impl: StoreImpl, env: Record<string, strin
   });
   const server = await createServer(config, { store });
   const url = await server.listen();
-  const admin = new Api(url, server.secrets.adminKey);
+  const ca = config.tlsCert === undefined ? undefined : readFileSync(config.tlsCert, 'utf8');
+  const admin = new Api(url, server.secrets.adminKey, ca);
   const close = async () => {
     await server.close();
     await store.close();
@@ -103,7 +127,7 @@ export async function startTestServer(impl: StoreImpl, env: Record<string, strin
     url,
     adminKey: server.secrets.adminKey,
     admin,
-    anon: new Api(url),
+    anon: new Api(url, undefined, ca),
     async user(options = {}) {
       counter += 1;
       const handle = options.handle ?? `u${process.pid}x${counter}x${Math.random().toString(36).slice(2, 8)}`;
@@ -118,7 +142,7 @@ export async function startTestServer(impl: StoreImpl, env: Record<string, strin
       const scopes = options.admin ? ['chat', 'admin'] : ['chat'];
       const token = await admin.post(`/v1/users/${created.body.user.id}/tokens`, { scopes });
       if (token.status !== 201) throw new Error(`token failed: ${token.status} ${JSON.stringify(token.body)}`);
-      return { user: created.body.user, token: token.body.token, api: new Api(url, token.body.token) };
+      return { user: created.body.user, token: token.body.token, api: new Api(url, token.body.token, ca) };
     },
     close,
     [Symbol.asyncDispose]: close,

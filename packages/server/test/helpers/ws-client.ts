@@ -28,13 +28,13 @@ export class WsClient {
   static async connect(
     baseUrl: string,
     credential: string | undefined,
-    options: { resume?: boolean; viaSubprotocol?: boolean; path?: string } = {},
+    options: { resume?: boolean; viaSubprotocol?: boolean; path?: string; ca?: string } = {},
   ): Promise<WsClient> {
     const url = `${baseUrl.replace(/^http/, 'ws')}${options.path ?? '/v1/realtime'}${options.resume ? '?resume=1' : ''}`;
     const protocols = ['parley.v1', ...(options.viaSubprotocol && credential ? [`parley.bearer.${credential}`] : [])];
     const headers: Record<string, string> = {};
     if (credential && !options.viaSubprotocol) headers['authorization'] = `Bearer ${credential}`;
-    const ws = new WebSocket(url, protocols, { headers });
+    const ws = new WebSocket(url, protocols, { headers, ...(options.ca !== undefined ? { ca: options.ca } : {}) });
     const client = new WsClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

@@ -67,10 +67,11 @@ export function userRoutes(parent: FastifyInstance, services: Services): void {
   app.patch(
     '/v1/users/:userId',
     {
-      config: { auth: 'admin' },
+      // Users edit their own profile too: the service decides what each caller may change.
+      config: { auth: 'any' },
       schema: {
         tags,
-        summary: 'Admin: update a user: display name, description, admin flag, disabled flag, password',
+        summary: 'Update a user. Admins: anything. Anyone, for itself (`me`): display name, description and, for a bot, its commands',
         params: UserParamsSchema,
         body: UpdateUserRequestSchema,
         response: { 200: UserSchema, ...errorResponses('forbidden', 'not_found', 'conflict') },

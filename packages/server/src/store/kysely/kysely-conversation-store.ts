@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { ConversationId, ConversationRecord, UserId } from '../../domain/index.js';
 import type {
+  AdminConversationFilter,
+  AdminConversationSort,
   ConversationFilter,
   ConversationKey,
   ConversationPatch,
@@ -12,7 +14,12 @@ import type {
 import type { Database } from './schema.js';
 import { conversationFromRow, conversationToRow } from './rows.js';
 import type { Guard } from './guard.js';
+import { atomically, deleteRoomIndex, writeRoomIndex } from './search-index.js';
 import type { MemberRole } from '@parley/protocol';
+
+const ADMIN_SORT_COLUMNS = { created: 'created_at', updated: 'updated_at', activity: 'last_activity_at', members: 'member_count' } as const;
+
+const DAY_MS = 86_400_000;
 
 export class KyselyConversationStore implements ConversationStore {
   constructor(
@@ -21,12 +28,15 @@ export class KyselyConversationStore implements ConversationStore {
   ) {}
 
   async insert(conversation: ConversationRecord): Promise<void> {
-    await this.guard('conversations.dedupe_key', () =>
-      this.db
-        .insertInto('conversations')
-        .values({ ...(conversationToRow(conversation) as Database['conversations']), deleted_at: null })
-        .execute(),
-    );
+    await atomically(this.db, async (db) => {
+      await this.guard('conversations.dedupe_key', () =>
+        db
+          .insertInto('conversations')
+          .values({ ...(conversationToRow(conversation) as Database['conversations']), deleted_at: null })
+          .execute(),
+      );
+      await writeRoomIndex(db, conversation);
+    });
   }
 
   async get(id: ConversationId): Promise<ConversationRecord | undefined> {
@@ -52,9 +62,12 @@ export class KyselyConversationStore implements ConversationStore {
   async update(id: ConversationId, patch: ConversationPatch): Promise<void> {
     const row = conversationToRow(patch);
     if (Object.keys(row).length === 0) return;
-    await this.guard('conversations.dedupe_key', () =>
-      this.db.updateTable('conversations').set(row).where('id', '=', id).execute(),
-    );
+    await atomically(this.db, async (db) => {
+      await this.guard('conversations.dedupe_key', () => db.updateTable('conversations').set(row).where('id', '=', id).execute());
+      if (row.title === undefined && row.description === undefined && row.keywords === undefined) return;
+      const current = await db.selectFrom('conversations').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+      if (current) await writeRoomIndex(db, conversationFromRow(current));
+    });
   }
 
   async nextSeq(id: ConversationId, message: boolean, at: number): Promise<{ seq: number; messageSeq: number }> {
@@ -82,11 +95,49 @@ export class KyselyConversationStore implements ConversationStore {
   }
 
   async markDeleted(id: ConversationId, at: number): Promise<void> {
-    await this.db
-      .updateTable('conversations')
-      .set({ deleted_at: at, dedupe_key: null, updated_at: at })
-      .where('id', '=', id)
+    await atomically(this.db, async (db) => {
+      await db.updateTable('conversations').set({ deleted_at: at, dedupe_key: null, updated_at: at }).where('id', '=', id).execute();
+      await deleteRoomIndex(db, id);
+    });
+  }
+
+  async listAll(
+    filter: AdminConversationFilter,
+    sort: AdminConversationSort,
+    order: 'asc' | 'desc',
+    page: PageRequest<ConversationKey>,
+  ): Promise<ConversationRecord[]> {
+    const column = ADMIN_SORT_COLUMNS[sort];
+    let q = this.db.selectFrom('conversations').selectAll().where('deleted_at', 'is', null);
+    if (filter.kinds !== undefined && filter.kinds.length > 0) q = q.where('kind', 'in', filter.kinds);
+    if (filter.active !== undefined) q = q.where('active', '=', filter.active ? 1 : 0);
+    if (filter.createdBy !== undefined) q = q.where('created_by', '=', filter.createdBy);
+    if (filter.createdSince !== undefined) q = q.where('created_at', '>=', filter.createdSince);
+    if (filter.createdUntil !== undefined) q = q.where('created_at', '<', filter.createdUntil);
+    if (filter.updatedSince !== undefined) q = q.where('updated_at', '>=', filter.updatedSince);
+    if (filter.updatedUntil !== undefined) q = q.where('updated_at', '<', filter.updatedUntil);
+    if (filter.minMembers !== undefined) q = q.where('member_count', '>=', filter.minMembers);
+    if (filter.maxMembers !== undefined) q = q.where('member_count', '<=', filter.maxMembers);
+    if (page.after !== undefined) {
+      const [value, id] = page.after;
+      q = q.where((eb) => eb(eb.refTuple(column, 'id'), order === 'asc' ? '>' : '<', eb.tuple(value, id)));
+    }
+    q = q.orderBy(column, order).orderBy('id', order).limit(page.limit);
+    if (page.skip) q = q.offset(page.skip);
+    return (await q.execute()).map(conversationFromRow);
+  }
+
+  async listRetentionDue(now: number, limit: number): Promise<ConversationId[]> {
+    const rows = await this.db
+      .selectFrom('conversations')
+      .select('id')
+      .where('deleted_at', 'is', null)
+      .where('retention_days', 'is not', null)
+      .where((eb) => eb(eb('created_at', '+', eb('retention_days', '*', DAY_MS)), '<=', now))
+      .orderBy('created_at')
+      .limit(limit)
       .execute();
+    return rows.map((r) => r.id as ConversationId);
   }
 
   async listForMember(
@@ -118,6 +169,7 @@ export class KyselyConversationStore implements ConversationStore {
     if (filter.kind !== undefined) q = q.where('c.kind', '=', filter.kind);
     if (filter.active !== undefined) q = q.where('c.active', '=', filter.active ? 1 : 0);
     if (filter.updatedSince !== undefined) q = q.where('c.updated_at', '>=', filter.updatedSince);
+    if (filter.activeSince !== undefined) q = q.where('c.last_activity_at', '>=', filter.activeSince);
     if (filter.title !== undefined) q = q.where('c.title', '=', filter.title);
     const column = sort === 'created' ? 'c.created_at' : 'c.last_activity_at';
     if (page.after !== undefined) {

@@ -35,7 +35,7 @@ export class KyselyMemberStore implements MemberStore {
       .where('m.conversation_id', '=', conversationId)
       .where('m.user_id', '=', userId)
       .executeTakeFirst();
-    return row && { ...memberFromRow(row), handle: row.handle, displayName: row.display_name, kind: row.kind as UserKind };
+    return row && { ...memberFromRow(row), handle: row.handle, displayName: row.nickname ?? row.display_name, kind: row.kind as UserKind };
   }
 
   async insert(member: NewMemberRecord): Promise<void> {
@@ -48,6 +48,7 @@ export class KyselyMemberStore implements MemberStore {
           role: member.role,
           history_from: member.historyFrom,
           joined_at: member.joinedAt,
+          nickname: member.nickname ?? null,
           last_read_seq: 0,
           last_read_message_id: null,
           last_read_at: null,
@@ -86,7 +87,7 @@ export class KyselyMemberStore implements MemberStore {
     return rows.map((row) => ({
       ...memberFromRow(row),
       handle: row.handle,
-      displayName: row.display_name,
+      displayName: row.nickname ?? row.display_name,
       kind: row.kind as UserKind,
     }));
   }

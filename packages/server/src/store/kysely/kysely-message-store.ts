@@ -4,6 +4,7 @@ import type { EventQuery, EventStore, MessagePatch, MessageQuery, MessageStore }
 import type { Database } from './schema.js';
 import { eventFromRow, eventToRow, messageFromRow, messageToRow } from './rows.js';
 import type { Guard } from './guard.js';
+import { atomically, writeMessageIndex } from './search-index.js';
 
 export class KyselyMessageStore implements MessageStore {
   constructor(
@@ -12,7 +13,10 @@ export class KyselyMessageStore implements MessageStore {
   ) {}
 
   async append(message: MessageRecord): Promise<void> {
-    await this.guard('messages.seq', () => this.db.insertInto('messages').values(messageToRow(message)).execute());
+    await atomically(this.db, async (db) => {
+      await this.guard('messages.seq', () => db.insertInto('messages').values(messageToRow(message)).execute());
+      await writeMessageIndex(db, message);
+    });
   }
 
   async get(conversationId: ConversationId, id: MessageId): Promise<MessageRecord | undefined> {
@@ -30,11 +34,20 @@ export class KyselyMessageStore implements MessageStore {
     if (patch.content !== undefined) row.content = patch.content;
     if (patch.metadata !== undefined) row.metadata = JSON.stringify(patch.metadata);
     if (patch.share !== undefined) row.share = patch.share === null ? null : JSON.stringify(patch.share);
+    if (patch.attachments !== undefined) row.attachments = JSON.stringify(patch.attachments);
+    if (patch.mentions !== undefined) row.mentions = JSON.stringify(patch.mentions);
     if (patch.version !== undefined) row.version = patch.version;
     if (patch.editedAt !== undefined) row.edited_at = patch.editedAt;
     if (patch.deletedAt !== undefined) row.deleted_at = patch.deletedAt;
     if (Object.keys(row).length === 0) return;
-    await this.db.updateTable('messages').set(row).where('id', '=', id).execute();
+    await atomically(this.db, async (db) => {
+      await db.updateTable('messages').set(row).where('id', '=', id).execute();
+      // What search sees changed: index the message as it now is.
+      if (row.content !== undefined || row.deleted_at !== undefined || row.attachments !== undefined) {
+        const current = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+        if (current) await writeMessageIndex(db, messageFromRow(current));
+      }
+    });
   }
 
   async listPage(conversationId: ConversationId, query: MessageQuery): Promise<MessageRecord[]> {

@@ -8,6 +8,11 @@ import { KyselyConversationStore } from './kysely-conversation-store.js';
 import { KyselyMemberStore } from './kysely-member-store.js';
 import { KyselyMessageStore, KyselyEventStore } from './kysely-message-store.js';
 import { KyselyIdempotencyStore } from './kysely-idempotency-store.js';
+import { KyselyGroupStore } from './kysely-group-store.js';
+import { KyselyWebhookStore } from './kysely-webhook-store.js';
+import { KyselyAttachmentStore } from './kysely-attachment-store.js';
+import { KyselySearchStore } from './kysely-search-store.js';
+import { KyselyAuditLogStore } from './kysely-audit-log-store.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -20,6 +25,11 @@ export class KyselyStore implements Store {
   readonly messages: KyselyMessageStore;
   readonly events: KyselyEventStore;
   readonly idempotency: KyselyIdempotencyStore;
+  readonly groups: KyselyGroupStore;
+  readonly webhooks: KyselyWebhookStore;
+  readonly attachments: KyselyAttachmentStore;
+  readonly search: KyselySearchStore;
+  readonly audit: KyselyAuditLogStore;
   readonly dialect: 'sqlite' | 'postgres';
 
   constructor(
@@ -43,6 +53,11 @@ export class KyselyStore implements Store {
     this.messages = new KyselyMessageStore(db, guard);
     this.events = new KyselyEventStore(db, guard);
     this.idempotency = new KyselyIdempotencyStore(db, guard);
+    this.groups = new KyselyGroupStore(db, guard);
+    this.webhooks = new KyselyWebhookStore(db, guard);
+    this.attachments = new KyselyAttachmentStore(db, guard);
+    this.search = new KyselySearchStore(db, seam);
+    this.audit = new KyselyAuditLogStore(db);
   }
 
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -1,7 +1,8 @@
-import type { ConversationKind, MemberRole, MessageType, ParleyEventType, ShareContent, SystemContent, UserKind } from '@parley/protocol';
+import type { BotCommand, ConversationKind, Mention, MemberRole, MessageType, ParleyEventType, RetentionPolicy, ShareContent, SystemContent, UserKind } from '@parley/protocol';
 import type {
   ApiKeyId,
   ApiKeyRecord,
+  AttachmentRecord,
   ConversationId,
   ConversationRecord,
   EventId,
@@ -29,6 +30,7 @@ export const userFromRow = (r: UsersTable): UserRecord => ({
   admin: bool(r.admin),
   disabled: bool(r.disabled),
   passwordHash: r.password_hash,
+  commands: JSON.parse(r.commands) as BotCommand[],
   tokenVersion: r.token_version,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -44,6 +46,7 @@ export function userToRow(u: Partial<UserRecord>): Partial<UsersTable> {
   if (u.admin !== undefined) row.admin = int(u.admin);
   if (u.disabled !== undefined) row.disabled = int(u.disabled);
   if (u.passwordHash !== undefined) row.password_hash = u.passwordHash;
+  if (u.commands !== undefined) row.commands = JSON.stringify(u.commands);
   if (u.tokenVersion !== undefined) row.token_version = u.tokenVersion;
   if (u.createdAt !== undefined) row.created_at = u.createdAt;
   if (u.updatedAt !== undefined) row.updated_at = u.updatedAt;
@@ -82,6 +85,7 @@ export const conversationFromRow = (r: ConversationsTable): ConversationRecord =
   lastMessageSeq: r.last_message_seq,
   memberCount: r.member_count,
   dedupeKey: r.dedupe_key,
+  retentionPolicy: json<RetentionPolicy>(r.retention_policy),
 });
 
 export function conversationToRow(c: Partial<ConversationRecord>): Partial<ConversationsTable> {
@@ -107,6 +111,10 @@ export function conversationToRow(c: Partial<ConversationRecord>): Partial<Conve
   if (c.lastMessageSeq !== undefined) row.last_message_seq = c.lastMessageSeq;
   if (c.memberCount !== undefined) row.member_count = c.memberCount;
   if (c.dedupeKey !== undefined) row.dedupe_key = c.dedupeKey;
+  if (c.retentionPolicy !== undefined) {
+    row.retention_policy = c.retentionPolicy === null ? null : JSON.stringify(c.retentionPolicy);
+    row.retention_days = c.retentionPolicy?.kind === 'threadCreationDate' ? c.retentionPolicy.deleteThreadAfterDays : null;
+  }
   return row;
 }
 
@@ -116,6 +124,7 @@ export const memberFromRow = (r: MembersTable): MemberRecord => ({
   role: r.role as MemberRole,
   historyFrom: r.history_from,
   joinedAt: r.joined_at,
+  nickname: r.nickname,
   lastReadSeq: r.last_read_seq,
   lastReadMessageId: r.last_read_message_id as MessageId | null,
   lastReadAt: r.last_read_at,
@@ -133,6 +142,8 @@ export const messageFromRow = (r: MessagesTable): MessageRecord => ({
   share: json<ShareContent>(r.share),
   system: json<SystemContent>(r.system),
   visibleTo: r.visible_to as UserId | null,
+  attachments: JSON.parse(r.attachments) as AttachmentRecord[],
+  mentions: JSON.parse(r.mentions) as Mention[],
   version: r.version,
   createdAt: r.created_at,
   editedAt: r.edited_at,
@@ -151,6 +162,8 @@ export const messageToRow = (m: MessageRecord): MessagesTable => ({
   share: m.share === null ? null : JSON.stringify(m.share),
   system: m.system === null ? null : JSON.stringify(m.system),
   visible_to: m.visibleTo,
+  attachments: JSON.stringify(m.attachments),
+  mentions: JSON.stringify(m.mentions),
   version: m.version,
   created_at: m.createdAt,
   edited_at: m.editedAt,

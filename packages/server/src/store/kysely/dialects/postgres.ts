@@ -1,6 +1,19 @@
 import pg from 'pg';
-import { PostgresDialect } from 'kysely';
+import { PostgresDialect, sql } from 'kysely';
+import type { QueryUnit } from '../../../domain/index.js';
 import type { StoreDialect } from './store-dialect.js';
+
+const lexeme = (token: string): string => `'${token.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+/**
+ * A tsquery over the token lexemes: every token required, the last of a prefix unit as a prefix. The
+ * stored tsvector has no positions, so phrases are checked on the token strings afterwards.
+ */
+export function tsQuery(units: readonly QueryUnit[]): string {
+  return units
+    .flatMap((u) => u.tokens.map((t, i) => `${lexeme(t)}${u.prefix && i === u.tokens.length - 1 ? ':*' : ''}`))
+    .join(' & ');
+}
 
 const INT8_OID = 20;
 
@@ -49,6 +62,8 @@ export function createPostgresDialect(options: PostgresOptions): StoreDialect {
       return current;
     },
     isUniqueViolation: (err) => typeof err === 'object' && err !== null && 'code' in err && err.code === '23505',
+    fullTextMatch: (_table, alias, units) => sql<boolean>`${sql.ref(`${alias}.tsv`)} @@ ${tsQuery(units)}::tsquery`,
+    position: (haystack, needle) => sql<number>`strpos(${haystack}, ${needle})`,
     ...(schema !== undefined
       ? {
           prepare: () => admin(`CREATE SCHEMA IF NOT EXISTS ${schema}`),

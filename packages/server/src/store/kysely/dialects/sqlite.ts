@@ -1,8 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteDialect } from 'kysely';
+import { SqliteDialect, sql } from 'kysely';
+import type { QueryUnit } from '../../../domain/index.js';
 import type { StoreDialect } from './store-dialect.js';
+
+const FTS_TABLES = { room_search: 'room_fts', message_search: 'message_fts' } as const;
+
+/** An FTS5 query: each unit a phrase (a trailing `*` makes its last token a prefix), all required. */
+export function fts5Query(units: readonly QueryUnit[]): string {
+  return units.map((u) => `"${u.tokens.join(' ').replace(/"/g, '""')}"${u.prefix ? '*' : ''}`).join(' AND ');
+}
 
 /** SQLite through better-sqlite3, in WAL mode: the embedded default. */
 export function createSqliteDialect(path: string): StoreDialect {
@@ -21,5 +29,8 @@ export function createSqliteDialect(path: string): StoreDialect {
       err !== null &&
       'code' in err &&
       (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'),
+    fullTextMatch: (table, alias, units) =>
+      sql<boolean>`${sql.ref(`${alias}.fts_id`)} in (select rowid from ${sql.table(FTS_TABLES[table])} where ${sql.table(FTS_TABLES[table])} match ${fts5Query(units)})`,
+    position: (haystack, needle) => sql<number>`instr(${haystack}, ${needle})`,
   };
 }

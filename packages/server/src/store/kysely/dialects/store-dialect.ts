@@ -1,4 +1,5 @@
-import type { Dialect } from 'kysely';
+import type { Dialect, Expression, SqlBool } from 'kysely';
+import type { QueryUnit } from '../../../domain/index.js';
 
 /** What differs between databases, and nothing else. */
 export interface StoreDialect {
@@ -11,6 +12,13 @@ export interface StoreDialect {
    * own tables in every schema unless told which one, so two Parley schemas in one database would confuse it.
    */
   currentSchema?(): Promise<string>;
+  /**
+   * Full-text candidates: true for the search row under `alias` (room_search or message_search) when
+   * its index may hold every unit. A superset: callers test the exact match on the token strings.
+   */
+  fullTextMatch(table: 'room_search' | 'message_search', alias: string, units: readonly QueryUnit[]): Expression<SqlBool>;
+  /** 1-based position of `needle` in `haystack`, 0 when absent (instr / strpos). */
+  position(haystack: Expression<string>, needle: string): Expression<number>;
   /** Runs once before migrations (schemas, pragmas). */
   prepare?(): Promise<void>;
   /** Releases what `prepare` made that must not outlive the store (a test schema). */
