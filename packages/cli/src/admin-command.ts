@@ -10,7 +10,7 @@ import {
   type User,
 } from '@parley/protocol';
 import { AdminClient } from './admin-client.js';
-import { readAdminKey, resolveAdminConnection, type AdminConnectionFlags } from './admin-connection.js';
+import { readAcsAccessKey, readAdminKey, resolveAdminConnection, serverUrlFrom, type AdminConnectionFlags } from './admin-connection.js';
 import { CliError } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { formatTable } from './format-table.js';
@@ -71,10 +71,10 @@ export function addAdminCommand(program: Command, io: CliIo, env: Env): void {
 
   const admin = program
     .command('admin')
-    .description('Administer a Parley server: print the admin key, manage users and tokens')
+    .description('Administer a Parley server: print the admin key and the ACS connection string, manage users and tokens')
     .addHelpText(
       'after',
-      '\nCommands other than "key" talk to a running server over HTTP with the admin key; see --help on each.',
+      '\nCommands other than "key" and "acs-connection-string" talk to a running server over HTTP with the admin key; see --help on each.',
     );
 
   withJson(
@@ -86,6 +86,28 @@ export function addAdminCommand(program: Command, io: CliIo, env: Env): void {
     const adminKey = readAdminKey({ dataDir: flags.dataDir }, env);
     if (flags.json) json({ adminKey });
     else io.stdout(`${adminKey}\n`);
+  });
+
+  withJson(
+    admin
+      .command('acs-connection-string')
+      .description(
+        'Print the connection string of the Azure Communication Services compatible identity API, for ' +
+          'CommunicationIdentityClient (docs/acs.md); it holds an admin-equivalent secret',
+      )
+      .option('--url <url>', 'the server\'s public https:// URL (env PARLEY_URL; default from PARLEY_HOST/PARLEY_PORT, https when PARLEY_TLS_CERT is set)')
+      .option('--acs-access-key <key>', 'access key (env PARLEY_ACS_ACCESS_KEY; default: read from the data directory)')
+      .option('--data-dir <dir>', 'data directory holding the acs-access-key file (env PARLEY_DATA_DIR; default ./.parley)'),
+  ).action((flags: AdminFlags & { acsAccessKey?: string }) => {
+    const endpoint = `${serverUrlFrom(flags, env)}/`;
+    const accessKey = readAcsAccessKey(flags, env);
+    const connectionString = `endpoint=${endpoint};accesskey=${accessKey}`;
+    if (flags.json) json({ connectionString, endpoint, accessKey });
+    else io.stdout(`${connectionString}\n`);
+    // The ACS chat SDK refuses plain http outright; say so now rather than at the first chat call.
+    if (!endpoint.startsWith('https://')) {
+      io.stderr('Warning: the ACS chat SDK only talks to https:// endpoints; configure TLS (PARLEY_TLS_CERT, PARLEY_TLS_KEY) and pass the https:// URL.\n');
+    }
   });
 
   const user = admin.command('user').description('Create, list, disable and delete users; issue and revoke their tokens');
