@@ -1,8 +1,8 @@
 /**
  * @packageDocumentation
  * The `parley` command: `serve` starts a server; `admin …` prints the admin key and manages users and
- * tokens on a running server over HTTP. {@link runCli} runs it in-process (tests); `bin/parley.js`
- * runs it as a process.
+ * tokens on a running server over HTTP; `bench` measures fan-out against a bare baseline
+ * (docs/benchmarks.md). {@link runCli} runs it in-process (tests); `bin/parley.js` runs it as a process.
  */
 export { runCli } from './run-cli.js';
 export type { CliIo } from './cli-io.js';
@@ -17,3 +17,4 @@ export {
   type AdminConnection,
   type AdminConnectionFlags,
 } from './admin-connection.js';
+export * from './bench/index.js';

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '@parley/server';
 import { addAdminCommand } from './admin-command.js';
+import { addBenchCommand } from './bench-command.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 import { addServeCommand } from './serve-command.js';
@@ -24,6 +25,7 @@ function createProgram(io: CliIo): Command {
     .showHelpAfterError('(add --help for usage)');
   addServeCommand(program, io, env);
   addAdminCommand(program, io, env);
+  addBenchCommand(program, io, env);
   return program;
 }
 

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import type { Message, Page } from '@parley/protocol';
+import type { ParleyServer } from '@parley/server';
+import { LatencyHistogram } from './latency-histogram.js';
+
+type Services = ParleyServer['services'];
+type UserId = Parameters<Services['identity']['issueToken']>[1];
+type ConversationId = Parameters<Services['messages']['send']>[1];
+
+/** The conversation the history scenario filled, and a member's token to read it. */
+export interface FilledHistory {
+  conversationId: string;
+  token: string;
+  messages: number;
+  fillSeconds: number;
+}
+
+const PAGE = 50;
+const WARMUP_REQUESTS = 20;
+
+/**
+ * Fills one room with `messages` messages through the server's own send path (services, in process:
+ * validation, seq, event log and all, without HTTP), which is the fastest way that leaves the store
+ * exactly as real sends would.
+ */
+export async function fillHistory(server: ParleyServer, messages: number, progress: (done: number) => void): Promise<FilledHistory> {
+  const { identity, conversations, messages: sender } = server.services;
+  const admin = (await identity.authenticate(`Bearer ${server.secrets.adminKey}`)).actor;
+  const created = await identity.createUser(admin, { kind: 'human', handle: `bench-history-${randomBytes(4).toString('hex')}`, displayName: 'History writer' });
+  const token = await identity.issueToken(admin, created.user.id as UserId, { scopes: ['chat'], expiresInSeconds: 86_400 });
+  const writer = (await identity.authenticate(`Bearer ${token.token}`)).actor;
+  const room = await conversations.create(writer, { kind: 'room', title: 'Bench history' });
+  const conversationId = room.conversation.id as ConversationId;
+  const started = Date.now();
+  for (let i = 1; i <= messages; i += 1) {
+    await sender.send(writer, conversationId, { content: `History message ${i}: the quick brown fox jumps over the lazy dog` });
+    if (i % 50_000 === 0) progress(i);
+  }
+  return { conversationId, token: token.token, messages, fillSeconds: (Date.now() - started) / 1000 };
+}
+
+export interface PageTiming {
+  page: 'latest' | 'deep';
+  histogram: LatencyHistogram;
+  /** Answers that were not a full page of 50 (a wrong answer, not a slow one). */
+  shortPages: number;
+}
+
+/**
+ * Times `samples` sequential requests for the newest page of 50 and as many for a page of 50 at a
+ * random depth (`before=<seq>` anywhere in the history): service time over loopback HTTP with a kept-alive
+ * connection, one request at a time, after a few unmeasured ones.
+ */
+export async function timeHistoryPages(url: string, history: FilledHistory, samples: number): Promise<PageTiming[]> {
+  const headers = { authorization: `Bearer ${history.token}` };
+  const base = `${url}/v1/conversations/${encodeURIComponent(history.conversationId)}/messages?limit=${PAGE}`;
+  // The room's first messages are system ones (created); a deep page starts well past them.
+  const deepest = Math.max(PAGE + 2, history.messages);
+  let seed = 12345;
+  const nextRandom = (): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const kinds: { page: 'latest' | 'deep'; query: () => string }[] = [
+    { page: 'latest', query: () => '' },
+    { page: 'deep', query: () => `&before=${PAGE + 2 + Math.floor(nextRandom() * (deepest - PAGE - 1))}` },
+  ];
+  const timings: PageTiming[] = [];
+  for (const kind of kinds) {
+    const histogram = new LatencyHistogram();
+    let shortPages = 0;
+    for (let i = 0; i < WARMUP_REQUESTS + samples; i += 1) {
+      const started = performance.now();
+      const res = await fetch(base + kind.query(), { headers });
+      const body = (await res.json()) as Page<Message>;
+      const elapsed = performance.now() - started;
+      if (!res.ok) throw new Error(`GET messages answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      if (i < WARMUP_REQUESTS) continue;
+      histogram.recordMs(elapsed);
+      if (body.items.length !== PAGE) shortPages += 1;
+    }
+    timings.push({ page: kind.page, histogram, shortPages });
+  }
+  return timings;
+}
