@@ -4,16 +4,9 @@
 //
 //   WebSocket mode:  PARLEY_URL=http://127.0.0.1:8080 PARLEY_BOT_KEY=pk_… node examples/data-bot.mjs
 //   Webhook mode:    add PARLEY_WEBHOOK_PORT=3001 (and PARLEY_WEBHOOK_URL if the server sees another address)
-import { createServer } from 'node:http';
-import { Bot } from '@parley/bot';
+import { makeBot, runBot } from './run-bot.mjs';
 
-const { PARLEY_URL = 'http://127.0.0.1:8080', PARLEY_BOT_KEY, PARLEY_WEBHOOK_PORT, PARLEY_WEBHOOK_URL } = process.env;
-if (!PARLEY_BOT_KEY) {
-  console.error('Set PARLEY_BOT_KEY to the bot\'s API key (npx parley admin user create stats --kind bot prints one).');
-  process.exit(2);
-}
-
-const bot = new Bot({ baseUrl: PARLEY_URL, apiKey: PARLEY_BOT_KEY });
+const bot = makeBot('stats');
 
 bot.command(
   '/stats',
@@ -52,24 +45,5 @@ bot.command(
   },
   { description: 'Who someone is', usage: '<handle>' },
 );
-bot.on('error', (err) => console.error('handler failed:', err));
 
-let server;
-if (PARLEY_WEBHOOK_PORT) {
-  const { id } = await bot.init();
-  const url = PARLEY_WEBHOOK_URL ?? `http://127.0.0.1:${PARLEY_WEBHOOK_PORT}/parley`;
-  const { secret } = await bot.client.setWebhook(id, { url, rotateSecret: true });
-  server = createServer(bot.webhookHandler({ secret })).listen(Number(PARLEY_WEBHOOK_PORT), '127.0.0.1');
-  console.log(`data bot: webhook mode on ${url}`);
-} else {
-  await bot.start();
-  console.log('data bot: WebSocket mode');
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, async () => {
-    server?.close();
-    await bot.stop();
-    process.exit(0);
-  });
-}
+await runBot(bot, 'data bot');
