@@ -23,7 +23,7 @@ export function createSqliteDialect(path: string): StoreDialect {
   db.pragma('busy_timeout = 5000');
   return {
     name: 'sqlite',
-    kyselyDialect: new SqliteDialect({ database: db }),
+    kyselyDialect: new SqliteDialect({ database: withStatementCache(db) }),
     isUniqueViolation: (err) =>
       typeof err === 'object' &&
       err !== null &&
@@ -32,5 +32,36 @@ export function createSqliteDialect(path: string): StoreDialect {
     fullTextMatch: (table, alias, units) =>
       sql<boolean>`${sql.ref(`${alias}.fts_id`)} in (select rowid from ${sql.table(FTS_TABLES[table])} where ${sql.table(FTS_TABLES[table])} match ${fts5Query(units)})`,
     position: (haystack, needle) => sql<number>`instr(${haystack}, ${needle})`,
+  };
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query it runs; preparing cost 14% of the server's time under load (see
+ * docs/benchmarks.md). The queries repeat, so their statements are kept, least recently used dropped
+ * first. A statement still iterating (a streamed query) is busy: that SQL gets a fresh one instead.
+ */
+function withStatementCache(db: Database.Database): { prepare(sql: string): Database.Statement; close(): void } {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    prepare(sql) {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) {
+        cache.delete(sql);
+        cache.set(sql, cached);
+        return cached;
+      }
+      const statement = db.prepare(sql);
+      if (!cached) {
+        cache.set(sql, statement);
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      return statement;
+    },
+    close() {
+      cache.clear();
+      db.close();
+    },
   };
 }
