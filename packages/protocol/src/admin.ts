@@ -54,6 +54,7 @@ export const AUDIT_ACTIONS = [
   'token.issued',
   'api_key.created',
   'api_key.deleted',
+  'api_key.rotated',
   'conversation.updated',
   'conversation.deactivated',
   'conversation.reactivated',

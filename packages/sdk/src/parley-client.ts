@@ -302,6 +302,15 @@ export class ParleyClient implements AsyncDisposable {
     return this.#pipeline.send({ method: 'POST', path: `${userPath(userId)}/api-keys`, body, repeatable: false, signal });
   }
 
+  /**
+   * Rotates an API key: a new key with the same name, whose secret (`key`) is shown only in this answer;
+   * the old key stops working at once. Not retried: a lost answer would lose the only copy of the new key.
+   */
+  rotateApiKey(userId: string, keyId: string, options: OperationOptions = {}): Promise<CreateApiKeyResult> {
+    const path = `${userPath(userId)}/api-keys/${encodeURIComponent(keyId)}/rotate`;
+    return this.#pipeline.send({ method: 'POST', path, repeatable: false, signal: options.signal });
+  }
+
   /** Revokes an API key. */
   async deleteApiKey(userId: string, keyId: string, options: OperationOptions = {}): Promise<void> {
     const path = `${userPath(userId)}/api-keys/${encodeURIComponent(keyId)}`;

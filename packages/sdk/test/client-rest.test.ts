@@ -35,7 +35,7 @@ for (const impl of impls) {
       expect((await rejection(t.admin.getUser(user.id))).code).toBe('not_found');
     });
 
-    it('identity: a bot gets an API key; createApiKey, listApiKeys, deleteApiKey; the key is exchanged for tokens', async () => {
+    it('identity: a bot gets an API key; createApiKey, listApiKeys, deleteApiKey, rotateApiKey; the key is exchanged for tokens', async () => {
       const { user, apiKey } = await t.admin.createUser({ kind: 'bot', handle: `bot${Date.now().toString(36)}` });
       expect(apiKey).toBeTruthy();
       const bot = t.client({ apiKey: apiKey! });
@@ -53,6 +53,11 @@ for (const impl of impls) {
       expect((await collect(raw.listApiKeys(user.id))).map((k) => k.name)).toEqual(['default']);
       const revoked = t.client({ token: second.key, retry: { maxAttempts: 1 } });
       expect((await rejection(revoked.getMe())).code).toBe('unauthenticated');
+      const defaultKey = (await collect(raw.listApiKeys(user.id)))[0]!;
+      const rotated = await t.admin.rotateApiKey(user.id, defaultKey.id);
+      expect(rotated.apiKey).toMatchObject({ name: 'default' });
+      expect((await t.client({ token: rotated.key }).getMe()).user.id).toBe(user.id);
+      expect((await rejection(t.client({ token: apiKey!, retry: { maxAttempts: 1 } }).getMe())).code).toBe('unauthenticated');
     });
 
     it('identity: login with password; createUserToken; deleteUserTokens revokes', async () => {

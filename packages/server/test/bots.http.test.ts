@@ -40,6 +40,25 @@ describe.each(STORES)('$name: bot profiles', (impl) => {
     expect(audit.body.items).toEqual([]);
   });
 
+  it('rotates an API key: the new one works, the old one stops at once', async () => {
+    const created = await t.admin.post('/v1/users', { kind: 'bot', handle: uniq('rot') });
+    const oldKey: string = created.body.apiKey;
+    const keys = await t.anon.as(oldKey).get('/v1/users/me/api-keys');
+    const keyId = keys.body.items[0].id;
+    const rotated = await t.anon.as(oldKey).post(`/v1/users/me/api-keys/${keyId}/rotate`);
+    expect(rotated.status).toBe(201);
+    expect(rotated.body.apiKey).toMatchObject({ name: keys.body.items[0].name });
+    expect(rotated.body.apiKey.id).not.toBe(keyId);
+    expectError(await t.anon.as(oldKey).get('/v1/me'), 401, 'unauthenticated');
+    expect((await t.anon.as(rotated.body.key).get('/v1/me')).body.user.id).toBe(created.body.user.id);
+    const other = await t.user({ kind: 'bot' });
+    expectError(await other.api.post(`/v1/users/${created.body.user.id}/api-keys/${rotated.body.apiKey.id}/rotate`), 403, 'forbidden');
+    expectError(await t.anon.as(rotated.body.key).post(`/v1/users/me/api-keys/${keyId}/rotate`), 404, 'not_found', 'keyId');
+    const audit = await t.admin.get(`/v1/admin/audit-log?action=api_key.rotated&targetId=${keyId}`);
+    expect(audit.body.items).toHaveLength(1);
+    expect(audit.body.items[0].details).toMatchObject({ newKeyId: rotated.body.apiKey.id });
+  });
+
   it('refuses commands for humans, duplicates and malformed ones with the standard error body', async () => {
     const bot = await t.user({ kind: 'bot' });
     const human = await t.user();

@@ -382,6 +382,27 @@ export class IdentityService {
     });
   }
 
+  /**
+   * Replaces a key by a new one with the same name, in one step: the new key is returned once and the old
+   * one stops working at once (deploy the new key first where a gap matters, or create and revoke).
+   */
+  async rotateApiKey(actor: Actor, userId: UserId, keyId: ApiKeyId): Promise<CreateApiKeyResult> {
+    requireSelfOrAdmin(actor, userId);
+    return this.ctx.store.transaction(async (tx) => {
+      const old = (await tx.apiKeys.listForUser(userId)).find((k) => k.id === keyId);
+      if (!old) throw notFound('API key', 'keyId');
+      const made = await this.#makeApiKey(userId, old.name, tx);
+      await tx.apiKeys.delete(userId, keyId);
+      await recordAudit(tx, actor, this.ctx.clock(), 'api_key.rotated', { type: 'api_key', id: keyId }, {
+        userId,
+        name: old.name,
+        newKeyId: made.apiKey.id,
+        prefix: made.apiKey.prefix,
+      });
+      return made;
+    });
+  }
+
   async #makeApiKey(userId: UserId, name: string, store: Store = this.ctx.store): Promise<CreateApiKeyResult> {
     const key = newSecret(API_KEY_PREFIX);
     const now = this.ctx.clock();

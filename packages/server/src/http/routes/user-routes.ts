@@ -156,6 +156,22 @@ export function userRoutes(parent: FastifyInstance, services: Services): void {
         .status(201)
         .send(await identity.createApiKey(request.auth.actor, resolveUserId(request, request.params.userId), request.body ?? {})),
   );
+  app.post(
+    '/v1/users/:userId/api-keys/:keyId/rotate',
+    {
+      config: { auth: 'any' },
+      schema: {
+        tags,
+        summary: 'Rotate an API key: a new key with the same name (shown once); the old one stops working at once',
+        params: ApiKeyParamsSchema,
+        response: { 201: CreateApiKeyResultSchema, ...errorResponses('forbidden', 'not_found') },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await identity.rotateApiKey(request.auth.actor, resolveUserId(request, request.params.userId), request.params.keyId as ApiKeyId)),
+  );
   app.delete(
     '/v1/users/:userId/api-keys/:keyId',
     {
