@@ -120,6 +120,7 @@ export async function createServer(config: ParleyConfig, options: CreateServerOp
       logLevel: config.logLevel,
       version: VERSION,
       acsAccessKey: secrets.acsAccessKey,
+      ...(config.corsOrigins !== undefined ? { corsOrigins: config.corsOrigins } : {}),
       ...(tls ? { tls } : {}),
     });
     const app = http;

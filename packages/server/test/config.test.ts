@@ -37,6 +37,7 @@ function sample(f: ConfigField, variant: 1 | 2): { raw: string; expected: unknow
       return { raw: v, expected: v };
     }
     default: {
+      if (f.name === 'corsOrigins') return { raw: `https://app${variant}.example.test`, expected: [`https://app${variant}.example.test`] };
       const v = f.name === 'dataDir' ? `/srv/parley-${variant}` : f.name === 'host' ? `10.0.0.${variant}` : `/var/lib/parley-${variant}.db`;
       return { raw: v, expected: f.name === 'dataDir' ? resolve(v) : v };
     }

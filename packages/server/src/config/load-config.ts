@@ -22,6 +22,8 @@ export interface ParleyConfig {
   readonly tlsCert: string | undefined;
   /** PEM private key file of `tlsCert`. */
   readonly tlsKey: string | undefined;
+  /** Browser origins allowed to call the API (CORS): `*` or a list; unset sends no CORS headers. */
+  readonly corsOrigins: '*' | readonly string[] | undefined;
   /** The Azure Communication Services access key (HMAC) of the ACS identity API; generated into the data directory when unset. */
   readonly acsAccessKey: Secret | undefined;
   readonly tokenTtlSeconds: number;
@@ -104,6 +106,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   field('jwtSecret', 'secret', 'Token signing key (set the same on every process)', 'generated into <dataDir>/jwt-secret'),
   field('tlsCert', 'string', 'PEM certificate (chain) file: serve HTTPS and WSS (needs --tls-key)', 'unset (plain HTTP)'),
   field('tlsKey', 'string', 'PEM private key file of the TLS certificate', 'unset'),
+  field('corsOrigins', 'string', 'Browser origins allowed to call the API (CORS): * or a comma-separated list of origins', 'unset (no CORS)'),
   field('acsAccessKey', 'secret', 'Access key of the ACS-compatible identity API (base64)', 'generated into <dataDir>/acs-access-key'),
   field('tokenTtlSeconds', 'int', 'Lifetime of tokens from login or key exchange', '3600', { min: 60, max: 31_536_000 }),
   field('idempotencyTtlSeconds', 'int', 'How long idempotency keys are remembered', '86400', { min: 60, max: 31_536_000 }),
@@ -159,6 +162,7 @@ export function loadConfig(
   if (limits.defaultPageSize > limits.maxPageSize) {
     errors.push('the default page size (PARLEY_DEFAULT_PAGE_SIZE, --default-page-size) must not exceed the maximum (PARLEY_MAX_PAGE_SIZE, --max-page-size)');
   }
+  const corsOrigins = parseCorsOrigins(values.get('corsOrigins') as string | undefined, errors);
   if (errors.length > 0) throw new Error(`Invalid configuration:\n  - ${errors.join('\n  - ')}`);
   const dataDir = resolve((values.get('dataDir') as string | undefined) ?? './.parley');
   return Object.freeze({
@@ -173,6 +177,7 @@ export function loadConfig(
     tlsCert: tlsPath(values.get('tlsCert')),
     tlsKey: tlsPath(values.get('tlsKey')),
     acsAccessKey: values.get('acsAccessKey') as Secret | undefined,
+    corsOrigins,
     tokenTtlSeconds: (values.get('tokenTtlSeconds') as number | undefined) ?? 3600,
     idempotencyTtlSeconds: (values.get('idempotencyTtlSeconds') as number | undefined) ?? 86_400,
     attachmentTtlSeconds: (values.get('attachmentTtlSeconds') as number | undefined) ?? 86_400,
@@ -183,6 +188,25 @@ export function loadConfig(
     logLevel: (values.get('logLevel') as ParleyConfig['logLevel'] | undefined) ?? 'info',
     limits: Object.freeze(limits),
   });
+}
+
+/** `*`, or origins (`https://app.example.com`, `http://localhost:5173`): scheme, host and port only. */
+function parseCorsOrigins(raw: string | undefined, errors: string[]): '*' | readonly string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.trim() === '*') return '*';
+  const origins: string[] = [];
+  for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(part);
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === part.replace(/\/$/, '')) origin = url.origin;
+    } catch {
+      // Reported below.
+    }
+    if (origin === undefined) errors.push(`PARLEY_CORS_ORIGINS, --cors-origins: "${part}" is not an origin like https://app.example.com (scheme, host, optional port; no path)`);
+    else origins.push(origin);
+  }
+  return Object.freeze(origins);
 }
 
 const tlsPath = (value: string | number | Secret | undefined): string | undefined =>
@@ -198,6 +222,7 @@ export function describeConfig(config: ParleyConfig): string[] {
     `admin key      ${config.adminKey ? 'set by configuration (PARLEY_ADMIN_KEY or --admin-key)' : 'from the data directory'}`,
     `jwt secret     ${config.jwtSecret ? 'set by configuration (PARLEY_JWT_SECRET or --jwt-secret)' : 'from the data directory'}`,
     `tls            ${config.tlsCert ? `certificate ${config.tlsCert}, key ${config.tlsKey ?? ''}` : 'off (plain HTTP)'}`,
+    `cors           ${config.corsOrigins === undefined ? 'off' : config.corsOrigins === '*' ? 'every origin' : config.corsOrigins.join(', ')}`,
     `acs access key ${config.acsAccessKey ? 'set by configuration (PARLEY_ACS_ACCESS_KEY or --acs-access-key)' : 'from the data directory'}`,
     `token ttl      ${config.tokenTtlSeconds}s`,
     `idempotency    keys kept ${config.idempotencyTtlSeconds}s`,

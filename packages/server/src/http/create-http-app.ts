@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Limits } from '@parley/protocol';
 import type { Services } from '../services/index.js';
 import { registerAuth } from './auth.js';
+import { registerCors, type CorsOrigins } from './cors.js';
 import { errorHandler, sendError, toParleyError } from './error-handler.js';
 import { createValidatorCompiler } from './validator-compiler.js';
 import { ParleyError } from '@parley/protocol';
@@ -31,6 +32,8 @@ export interface HttpAppOptions {
   acsAccessKey: string;
   /** Serve HTTPS (and so WSS) with this PEM certificate and key. */
   tls?: { cert: Buffer; key: Buffer };
+  /** Browser origins allowed to call the API (CORS); none when unset. */
+  corsOrigins?: CorsOrigins;
 }
 
 /** The path of the first string (or key) holding U+0000 in a parsed input, '' for the input itself. */
@@ -104,6 +107,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     if (request.body === undefined || request.body === null) request.body = {};
   });
 
+  if (options.corsOrigins !== undefined) registerCors(app, options.corsOrigins);
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(errorHandler);
   app.addHook('onSend', async (request, reply) => {
