@@ -171,8 +171,9 @@ export class MemberService {
         seen.add(spec.userId);
         const user = users.get(spec.userId);
         const unfit = unfitMember(user);
-        const fail = (code: string, message: string) =>
-          failures.push({ userId: spec.userId, error: { code, message, target: `members[${i}]` } });
+        // Members that came from groups follow the named ones: report them against `groups`.
+        const target = i < explicit.length ? `members[${i}]` : 'groups';
+        const fail = (code: string, message: string) => failures.push({ userId: spec.userId, error: { code, message, target } });
         if (unfit) fail(unfit.code, unfit.message);
         else if (spec.role === 'owner' && (access.conv.kind !== 'room' || !mayGrantOwner)) {
           fail('forbidden', access.conv.kind === 'room' ? 'Only owners can add owners' : 'Only rooms have owners');

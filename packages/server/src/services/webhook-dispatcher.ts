@@ -95,12 +95,6 @@ export class WebhookDispatcher {
     if (!this.#closed) void this.#pump();
   }
 
-  /** Resolves when everything known now has been queued and every attempt started has finished (tests). */
-  async settle(): Promise<void> {
-    await this.#sync();
-    while (this.#attempts.size > 0) await Promise.all([...this.#attempts]);
-  }
-
   /** Stops queueing and delivering; requests in flight are abandoned and their deliveries put back for the next start. */
   async close(): Promise<void> {
     this.#closed = true;

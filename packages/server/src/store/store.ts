@@ -273,8 +273,6 @@ export interface WebhookStore {
   getDelivery(userId: UserId, id: DeliveryId): Promise<DeliveryRecord | undefined>;
   /** Newest first; `userId` undefined lists every bot's (admins). */
   listDeliveries(filter: { userId?: UserId; status?: DeliveryStatus }, page: PageRequest<DeliveryId>): Promise<DeliveryRecord[]>;
-  /** Earliest due time of a pending delivery, for the dispatcher's timer. */
-  nextDue(): Promise<number | null>;
 }
 
 export interface IdempotencyStore {

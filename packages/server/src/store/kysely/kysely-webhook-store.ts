@@ -191,13 +191,4 @@ export class KyselyWebhookStore implements WebhookStore {
     if (page.after !== undefined) q = q.where('id', '<', page.after);
     return (await q.orderBy('id', 'desc').limit(page.limit).execute()).map(deliveryFromRow);
   }
-
-  async nextDue(): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('webhook_deliveries')
-      .select((eb) => eb.fn.min('next_attempt_at').as('due'))
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return row?.due === null || row?.due === undefined ? null : Number(row.due);
-  }
 }
