@@ -2,6 +2,7 @@ import { type Kysely, Migrator, type Transaction } from 'kysely';
 import type { Store } from '../store.js';
 import { StoreConflict } from '../store-errors.js';
 import type { StoreDialect } from './dialects/store-dialect.js';
+import { GroupCommit } from './group-commit.js';
 import type { Guard } from './guard.js';
 import { KyselyUserStore, KyselyApiKeyStore } from './kysely-user-store.js';
 import { KyselyConversationStore } from './kysely-conversation-store.js';
@@ -31,6 +32,7 @@ export class KyselyStore implements Store {
   readonly search: KyselySearchStore;
   readonly audit: KyselyAuditLogStore;
   readonly dialect: 'sqlite' | 'postgres';
+  readonly #groupCommit: GroupCommit | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -46,6 +48,8 @@ export class KyselyStore implements Store {
       }
     };
     this.dialect = seam.name;
+    // One writer connection: transactions wait for it anyway, so those that arrive together share a commit.
+    this.#groupCommit = !inTransaction && seam.name === 'sqlite' ? new GroupCommit(db, seam.execDirect) : undefined;
     this.users = new KyselyUserStore(db, guard);
     this.apiKeys = new KyselyApiKeyStore(db, guard);
     this.conversations = new KyselyConversationStore(db, guard);
@@ -62,7 +66,8 @@ export class KyselyStore implements Store {
 
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.db.transaction().execute((trx: Transaction<Database>) => fn(new KyselyStore(trx, this.seam, true)));
+    const body = (trx: Transaction<Database>) => fn(new KyselyStore(trx, this.seam, true));
+    return this.#groupCommit ? this.#groupCommit.run(body) : this.db.transaction().execute(body);
   }
 
   async migrate(): Promise<void> {

@@ -19,6 +19,12 @@ export interface StoreDialect {
   fullTextMatch(table: 'room_search' | 'message_search', alias: string, units: readonly QueryUnit[]): Expression<SqlBool>;
   /** 1-based position of `needle` in `haystack`, 0 when absent (instr / strpos). */
   position(haystack: Expression<string>, needle: string): Expression<number>;
+  /**
+   * Runs a statement without results at once, bypassing Kysely, on the one connection of a database
+   * that has only one (SQLite). Group commit brackets each transaction of a batch with savepoints
+   * through it: between two transactions nothing else can be running on that connection.
+   */
+  execDirect?(sql: string): void;
   /** Runs once before migrations (schemas, pragmas). */
   prepare?(): Promise<void>;
   /** Releases what `prepare` made that must not outlive the store (a test schema). */
