@@ -391,8 +391,9 @@ export class RealtimeGateway {
   }
 }
 
-function eventFrame(event: EventRecord): string {
-  return `{"type":"event","event":${eventJson(event)}}`;
+/** An event's frame, encoded once for all its recipients. */
+function eventFrame(event: EventRecord): Buffer {
+  return Buffer.from(`{"type":"event","event":${eventJson(event)}}`);
 }
 
 function memberOf(event: EventRecord): Member | undefined {
