@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 declare const brand: unique symbol;
 type Brand<T, B extends string> = T & { readonly [brand]: B };
@@ -41,9 +41,21 @@ function encodeTime(ms: number): string {
   return out;
 }
 
-function encodeRandom(bytes: Buffer): string {
+// Random bytes are drawn a pool at a time: each call into the CSPRNG has a fixed cost far above that of
+// 16 bytes, and a message send makes two ids (it was 7% of the send path).
+const POOL_BYTES = 4096;
+const RANDOM_CHARS = 16;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+function randomChars(): string {
+  if (poolOffset + RANDOM_CHARS > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
   let out = '';
-  for (const b of bytes) out += ALPHABET[b % 32]!;
+  for (let i = poolOffset; i < poolOffset + RANDOM_CHARS; i++) out += ALPHABET[pool[i]! % 32]!;
+  poolOffset += RANDOM_CHARS;
   return out;
 }
 
@@ -52,7 +64,7 @@ function encodeRandom(bytes: Buffer): string {
  * Time-sortable so that creation order and id order agree; clients never parse it.
  */
 export function newId<K extends IdKind>(kind: K, now: number = Date.now()): IdTypes[K] {
-  return `${ID_PREFIXES[kind]}_${encodeTime(now)}${encodeRandom(randomBytes(16))}` as IdTypes[K];
+  return `${ID_PREFIXES[kind]}_${encodeTime(now)}${randomChars()}` as IdTypes[K];
 }
 
 /** A secret of `bytes` random bytes, base64url, with a readable prefix (`pk_…` for API keys). */

@@ -15,11 +15,31 @@ import type { Database } from './schema.js';
 import { conversationFromRow, conversationToRow } from './rows.js';
 import type { Guard } from './guard.js';
 import { atomically, deleteRoomIndex, writeRoomIndex } from './search-index.js';
+import { arg, preparedQuery } from './prepared-query.js';
 import type { MemberRole } from '@parley/protocol';
 
 const ADMIN_SORT_COLUMNS = { created: 'created_at', updated: 'updated_at', activity: 'last_activity_at', members: 'member_count' } as const;
 
 const DAY_MS = 86_400_000;
+
+// The queries of every message send, compiled once (see preparedQuery).
+const getLive = preparedQuery<Database['conversations'], [id: string]>((db) =>
+  db.selectFrom('conversations').selectAll().where('id', '=', arg<string>(0)).where('deleted_at', 'is', null),
+);
+const nextSeqQuery = (message: boolean) =>
+  preparedQuery<{ last_seq: number; last_message_seq: number }, [at: number, id: string]>((db) =>
+    db
+      .updateTable('conversations')
+      .set({
+        last_seq: sql`last_seq + 1`,
+        last_message_seq: message ? sql`last_message_seq + 1` : sql`last_message_seq`,
+        last_activity_at: arg<number>(0),
+      })
+      .where('id', '=', arg<string>(1))
+      .returning(['last_seq', 'last_message_seq']),
+  );
+const nextMessageSeq = nextSeqQuery(true);
+const nextEventSeq = nextSeqQuery(false);
 
 export class KyselyConversationStore implements ConversationStore {
   constructor(
@@ -40,12 +60,7 @@ export class KyselyConversationStore implements ConversationStore {
   }
 
   async get(id: ConversationId): Promise<ConversationRecord | undefined> {
-    const row = await this.db
-      .selectFrom('conversations')
-      .selectAll()
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+    const [row] = await getLive(this.db, id);
     return row && conversationFromRow(row);
   }
 
@@ -73,16 +88,8 @@ export class KyselyConversationStore implements ConversationStore {
   async nextSeq(id: ConversationId, message: boolean, at: number): Promise<{ seq: number; messageSeq: number }> {
     // One UPDATE ... RETURNING both increments and reads: in PostgreSQL it row-locks the conversation
     // until commit, so concurrent writers to one conversation get consecutive seqs, never the same one.
-    const row = await this.db
-      .updateTable('conversations')
-      .set({
-        last_seq: sql`last_seq + 1`,
-        last_message_seq: message ? sql`last_message_seq + 1` : sql`last_message_seq`,
-        last_activity_at: at,
-      })
-      .where('id', '=', id)
-      .returning(['last_seq', 'last_message_seq'])
-      .executeTakeFirstOrThrow();
+    const [row] = await (message ? nextMessageSeq : nextEventSeq)(this.db, at, id);
+    if (!row) throw new Error(`No conversation ${id} to take a seq from`);
     return { seq: Number(row.last_seq), messageSeq: Number(row.last_message_seq) };
   }
 

@@ -5,6 +5,12 @@ import type { MemberKey, MemberStore, Membership, NewMemberRecord, PageRequest }
 import type { Database } from './schema.js';
 import { memberFromRow } from './rows.js';
 import type { Guard } from './guard.js';
+import { arg, preparedQuery } from './prepared-query.js';
+
+// Every message send reads the sender's membership (see preparedQuery).
+const getMember = preparedQuery<Database['members'], [conversationId: string, userId: string]>((db) =>
+  db.selectFrom('members').selectAll().where('conversation_id', '=', arg<string>(0)).where('user_id', '=', arg<string>(1)),
+);
 
 export class KyselyMemberStore implements MemberStore {
   constructor(
@@ -21,12 +27,7 @@ export class KyselyMemberStore implements MemberStore {
   }
 
   async get(conversationId: ConversationId, userId: UserId): Promise<MemberRecord | undefined> {
-    const row = await this.db
-      .selectFrom('members')
-      .selectAll()
-      .where('conversation_id', '=', conversationId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const [row] = await getMember(this.db, conversationId, userId);
     return row && memberFromRow(row);
   }
 

@@ -1,6 +1,15 @@
 import type { Kysely } from 'kysely';
 import { labelString, searchableText, tokenString, type ConversationRecord, type MessageRecord } from '../../domain/index.js';
 import type { Database } from './schema.js';
+import { arg, preparedQuery } from './prepared-query.js';
+
+// Every message send indexes its text (see preparedQuery).
+const upsertMessageIndex = preparedQuery<unknown, [messageId: string, tokens: string]>((db) =>
+  db
+    .insertInto('message_search')
+    .values({ message_id: arg<string>(0), tokens: arg<string>(1) })
+    .onConflict((oc) => oc.column('message_id').doUpdateSet({ tokens: arg<string>(1) })),
+);
 
 // Keeping the search tables in step with rooms and messages. The stores call these in the same
 // transaction as the write they follow, so the index never disagrees with what it indexes.
@@ -49,9 +58,5 @@ export async function writeMessageIndex(db: Kysely<Database>, message: IndexedMe
     await db.deleteFrom('message_search').where('message_id', '=', message.id).execute();
     return;
   }
-  await db
-    .insertInto('message_search')
-    .values({ message_id: message.id, tokens })
-    .onConflict((oc) => oc.column('message_id').doUpdateSet({ tokens }))
-    .execute();
+  await upsertMessageIndex(db, message.id, tokens);
 }
