@@ -108,6 +108,26 @@ describe.each(STORES)('$name: identity over HTTP', (impl) => {
         .sign(new TextEncoder().encode('not-the-server-secret-not-the-server-secret'));
       expectError(await t.anon.as(forged).get('/v1/me'), 401, 'unauthenticated');
     });
+
+    it('refuses a token it accepted before, once it expires', async () => {
+      const u = await t.user();
+      const now = Math.floor(Date.now() / 1000);
+      const shortLived = await new SignJWT({ scp: ['chat'], ver: 0 })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer('parley')
+        .setSubject(u.user.id)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 2)
+        .sign(t.server.secrets.jwtSecret);
+      // Accepted (and its signature remembered) while it is valid…
+      expect((await t.anon.as(shortLived).get('/v1/me')).status).toBe(200);
+      expect((await t.anon.as(shortLived).get('/v1/me')).status).toBe(200);
+      // …and refused as expired the moment its exp passes, as jose would.
+      await new Promise((r) => setTimeout(r, Math.max(0, (now + 2) * 1000 - Date.now()) + 50));
+      const res = await t.anon.as(shortLived).get('/v1/me');
+      expectError(res, 401, 'unauthenticated');
+      expect(res.body.error.message).toMatch(/expired/i);
+    });
   });
 
   describe('POST /v1/users', () => {

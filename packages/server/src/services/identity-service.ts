@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import {
   ParleyError,
   SCOPES,
@@ -75,10 +75,15 @@ function entitledScopes(user: UserRecord): Scope[] {
   return user.admin ? ['chat', 'admin'] : ['chat'];
 }
 
+// How many verified tokens are remembered; the oldest is forgotten first (it is verified again if used).
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 /** Users, credentials and authentication: the identity use cases. */
 export class IdentityService {
   readonly #jwtKey: Uint8Array;
   readonly #adminKeyHash: Buffer;
+  // Tokens whose signature and issuer were verified, by token string (see #verifyToken).
+  readonly #verified = new Map<string, JWTPayload>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -106,6 +111,34 @@ export class IdentityService {
     }
   }
 
+  /**
+   * A token's claims, once its signature, issuer and expiry are checked. The signature is checked once
+   * per token: jose verifies HMAC through WebCrypto, an asynchronous thread-pool job that was a tenth
+   * of the server's time on a page read and most of its latency tail, and a token string can only ever
+   * verify the same way. Expiry is checked at every use as jose checks it; revocation and the user's
+   * state are read from the store at every use by the caller.
+   */
+  async #verifyToken(token: string): Promise<JWTPayload> {
+    const known = this.#verified.get(token);
+    if (known) {
+      if (typeof known.exp === 'number' && known.exp <= Math.floor(Date.now() / 1000)) {
+        this.#verified.delete(token);
+        throw new ParleyError('unauthenticated', 'The access token has expired');
+      }
+      return known;
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#jwtKey, { issuer: ISSUER, algorithms: ['HS256'] }));
+    } catch (err) {
+      const expired = err instanceof joseErrors.JWTExpired;
+      throw new ParleyError('unauthenticated', expired ? 'The access token has expired' : 'The access token is invalid');
+    }
+    if (this.#verified.size >= VERIFIED_TOKENS_KEPT) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, payload);
+    return payload;
+  }
+
   /** Resolves an `Authorization` header to the acting user, or throws `unauthenticated`. */
   async authenticate(authorization: string | undefined): Promise<Authenticated> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -116,13 +149,7 @@ export class IdentityService {
   }
 
   async #authenticateToken(token: string): Promise<Authenticated> {
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, this.#jwtKey, { issuer: ISSUER, algorithms: ['HS256'] }));
-    } catch (err) {
-      const expired = err instanceof joseErrors.JWTExpired;
-      throw new ParleyError('unauthenticated', expired ? 'The access token has expired' : 'The access token is invalid');
-    }
+    const payload = await this.#verifyToken(token);
     const user = typeof payload.sub === 'string' ? await this.ctx.store.users.get(payload.sub as UserId) : undefined;
     if (!user || user.disabled || payload['ver'] !== user.tokenVersion) {
       throw new ParleyError('unauthenticated', 'The access token has been revoked');

@@ -4,6 +4,10 @@ import type { ApiKeyStore, PageRequest, UserFilter, UserStore } from '../store.j
 import type { Database } from './schema.js';
 import { apiKeyFromRow, userFromRow, userToRow } from './rows.js';
 import type { Guard } from './guard.js';
+import { arg, preparedQuery } from './prepared-query.js';
+
+// Every authenticated request reads its user (see preparedQuery).
+const getUser = preparedQuery<Database['users'], [id: string]>((db) => db.selectFrom('users').selectAll().where('id', '=', arg<string>(0)));
 
 export class KyselyUserStore implements UserStore {
   constructor(
@@ -16,7 +20,7 @@ export class KyselyUserStore implements UserStore {
   }
 
   async get(id: UserId): Promise<UserRecord | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = await getUser(this.db, id);
     return row && userFromRow(row);
   }
 
