@@ -17,6 +17,13 @@ export function arg<T>(index: number): T {
   return { [SLOT]: index } as unknown as T;
 }
 
+/**
+ * The SQL texts of prepared queries, as compiled. The PostgreSQL dialect runs these as named
+ * statements, parsed and planned once per connection; every other query stays unnamed (there is no
+ * bound on how many shapes the rest of the store builds).
+ */
+export const preparedSql = new Set<string>();
+
 interface Shape {
   compiled: CompiledQuery;
   // For each parameter of the compiled query: the argument it takes, or -1 for a constant of the shape.
@@ -41,6 +48,7 @@ export function preparedQuery<Row, Args extends unknown[]>(
     if (!shape) {
       const compiled = build(db).compile();
       shape = { compiled, slots: compiled.parameters.map((p) => (isSlot(p) ? p[SLOT] : -1)) };
+      preparedSql.add(compiled.sql);
       shapes.set(adapter, shape);
     }
     const { compiled, slots } = shape;

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PostgresDialect, sql } from 'kysely';
 import type { QueryUnit } from '../../../domain/index.js';
 import type { StoreDialect } from './store-dialect.js';
+import { preparedSql } from '../prepared-query.js';
 
 const lexeme = (token: string): string => `'${token.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
@@ -26,6 +28,29 @@ export interface PostgresOptions {
   poolSize?: number;
 }
 
+const statementNames = new Map<string, string>();
+
+/**
+ * Runs the store's prepared queries (see preparedQuery) as named statements on this connection:
+ * PostgreSQL parses and plans each once per connection instead of at every send. Kysely passes plain
+ * SQL text to `client.query`, so the name is added here.
+ */
+function namePreparedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]): unknown => {
+    const [text, values] = args;
+    if (typeof text !== 'string' || !preparedSql.has(text) || (values !== undefined && !Array.isArray(values)) || args.length > 2) {
+      return query(...args);
+    }
+    let name = statementNames.get(text);
+    if (name === undefined) {
+      name = `parley_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      statementNames.set(text, name);
+    }
+    return query({ name, text, values: values ?? [] });
+  };
+}
+
 /** PostgreSQL through node-postgres: the scale-out store. */
 export function createPostgresDialect(options: PostgresOptions): StoreDialect {
   const { schema } = options;
@@ -43,6 +68,7 @@ export function createPostgresDialect(options: PostgresOptions): StoreDialect {
     types: types as pg.CustomTypesConfig,
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
+  pool.on('connect', (client) => namePreparedStatements(client));
   const admin = async (statement: string): Promise<void> => {
     const client = new pg.Client({ connectionString: options.url });
     await client.connect();
