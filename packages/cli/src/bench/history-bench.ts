@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import type { Message, Page } from '@parley/protocol';
 import type { ParleyServer } from '@parley/server';
-import { LatencyHistogram } from './latency-histogram.js';
+import { LatencyHistogram, type HistogramSnapshot } from './latency-histogram.js';
 
 type Services = ParleyServer['services'];
 type UserId = Parameters<Services['identity']['issueToken']>[1];
@@ -17,7 +18,7 @@ export interface FilledHistory {
 }
 
 const PAGE = 50;
-const WARMUP_REQUESTS = 20;
+const WARMUP_REQUESTS = 200;
 const FILL_CONCURRENCY = 200;
 
 /**
@@ -109,4 +110,23 @@ function getJson(agent: Agent, url: string, headers: Record<string, string>): Pr
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * {@link timeHistoryPages} in a worker thread of its own (`threads` > 0), or in this one. The bench's
+ * own heap holds what the in-process fill left behind; its collections would land in the timings.
+ */
+export async function timeHistoryPagesApart(url: string, history: FilledHistory, samples: number, threads: number): Promise<PageTiming[]> {
+  if (threads === 0) return timeHistoryPages(url, history, samples);
+  const worker = new Worker(new URL('./history-worker.js', import.meta.url), { workerData: { url, history, samples } });
+  try {
+    const reply = await new Promise<{ page: PageTiming['page']; histogram: HistogramSnapshot; shortPages: number }[]>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the history timing thread exited (${code}) without its figures`)));
+    });
+    return reply.map((t) => ({ page: t.page, histogram: LatencyHistogram.from(t.histogram), shortPages: t.shortPages }));
+  } finally {
+    await worker.terminate();
+  }
 }

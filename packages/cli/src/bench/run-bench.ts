@@ -16,7 +16,7 @@ import {
 import { baselineMembers, startBaseline } from './baseline-target.js';
 import { parleyLimitWarnings, setUpParleyRooms, startParley, type BenchTarget, type RoomLayout, type StartParleyOptions } from './parley-target.js';
 import { ownCpuSeconds, sampleProcesses, type ProcessSample } from './process-stats.js';
-import { fillHistory, timeHistoryPages, type FilledHistory } from './history-bench.js';
+import { fillHistory, timeHistoryPagesApart, type FilledHistory } from './history-bench.js';
 import { RateSweep } from './rate-sweep.js';
 import { canPin, pinSelf } from './server-process.js';
 
@@ -200,7 +200,7 @@ async function runHistoryScenario(options: BenchOptions, conditions: RunConditio
     if (!filled) throw new Error('the history was not written');
     const history = filled;
     out.note(`parley: timing ${samples} requests for the latest page and ${samples} for a deep page…`);
-    const timings = await timeHistoryPages(parley.urls[0] as string, history, samples);
+    const timings = await timeHistoryPagesApart(parley.urls[0] as string, history, samples, options.threads);
     const server = parley.pids.length > 0 ? sampleProcesses(parley.pids) : undefined;
     const rows = timings.map(
       (t): HistoryRow => ({
