@@ -1,10 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '@parley/server';
-import { storeImpls } from './helpers/test-stores.js';
+import { openStore, type Store } from '@parley/server';
+import { newId } from '../src/domain/index.js';
+import { laneOf } from '../src/store/kysely/kysely-store.js';
+import { aConversation } from './contracts/fixtures.js';
+import { PG_URL, storeImpls } from './helpers/test-stores.js';
 
 // Transactions started together (in one event-loop turn) must each behave as a transaction of their
-// own, whether the store runs them separately (PostgreSQL) or shares one commit among them (SQLite's
-// group commit): all or nothing per caller, later ones seeing earlier ones' writes, failures isolated.
+// own, whether the store runs them separately or shares one commit among them (group commit: SQLite's
+// for every transaction, PostgreSQL's for those given a key): all or nothing per caller, later ones
+// seeing earlier ones' writes, failures isolated.
 
 type UserId = Parameters<Store['idempotency']['get']>[0];
 const user = 'usr_tx' as UserId;
@@ -60,6 +65,50 @@ for (const impl of await storeImpls()) {
       expect(await has('k2')).toBe(false);
     });
 
+    it('runs keyed transactions of one key in the order asked, each all or nothing', async () => {
+      const convs = [aConversation(newId('user')), aConversation(newId('user')), aConversation(newId('user'))];
+      for (const c of convs) await store.conversations.insert(c);
+      const results = await Promise.allSettled(
+        Array.from({ length: 36 }, (_, i) => {
+          const c = convs[i % 3]!;
+          return store.transaction(
+            async (tx) => {
+              const { seq } = await tx.conversations.nextSeq(c.id, false, 1);
+              await tx.idempotency.insert(record(`e${i}`));
+              if (i % 4 === 1) throw new Error(`caller ${i} fails after writing`);
+              return seq;
+            },
+            { key: c.id },
+          );
+        }),
+      );
+      for (const [n, c] of convs.entries()) {
+        const mine = results.filter((_, i) => i % 3 === n);
+        const seqs = mine.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        // Dense and in the order asked: the failed ones took nothing.
+        expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+        expect((await store.conversations.get(c.id))?.lastSeq).toBe(seqs.length);
+      }
+      for (const [i, r] of results.entries()) {
+        expect(r.status).toBe(i % 4 === 1 ? 'rejected' : 'fulfilled');
+        expect(await has(`e${i}`)).toBe(i % 4 !== 1);
+      }
+    });
+
+    it('lets a later keyed caller see what an earlier one wrote, and conflict with it', async () => {
+      const key = { key: 'one-conversation' };
+      const first = store.transaction((tx) => tx.idempotency.insert(record('q', 'first')), key);
+      const second = store.transaction(async (tx) => {
+        await tx.idempotency.insert(record('q2', 'second'));
+        await tx.idempotency.insert(record('q', 'second'));
+      }, key);
+      const third = store.transaction(async (tx) => (await tx.idempotency.get(user, 's', 'q'))?.resultId, key);
+      await expect(first).resolves.toBeUndefined();
+      await expect(second).rejects.toMatchObject({ name: 'StoreConflict' });
+      await expect(third).resolves.toBe('first');
+      expect(await has('q2')).toBe(false);
+    });
+
     it('answers a caller only once its writes are committed', async () => {
       const seen: boolean[] = [];
       // Read outside any transaction: what a caller was told is done must be there for everyone.
@@ -91,3 +140,47 @@ for (const impl of await storeImpls()) {
     });
   });
 }
+
+const postgres = (await storeImpls()).some((impl) => impl.name === 'postgres');
+
+describe.runIf(postgres)('keyed transactions of two processes (postgres)', () => {
+  it('runs batches again one by one when they deadlock each other', async () => {
+    const schema = `parley_test_${randomBytes(6).toString('hex')}`;
+    const one = await openStore({ url: PG_URL, schema, dropSchemaOnClose: true });
+    const two = await openStore({ url: PG_URL, schema, migrate: false });
+    try {
+      const c1 = aConversation(newId('user'));
+      const c2 = aConversation(newId('user'));
+      await one.conversations.insert(c1);
+      await one.conversations.insert(c2);
+      // Two keys in one lane, so that each process runs them in one batch, in key order.
+      const keys = Array.from({ length: 64 }, (_, i) => `key-${i}`);
+      const lane = laneOf(keys[0]!);
+      const [k1, k2] = keys.filter((k) => laneOf(k) === lane).sort() as [string, string];
+      // Each batch locks one conversation first, then, once both have, the other one: a deadlock, which
+      // PostgreSQL breaks by failing one batch; its transactions then run again alone.
+      let locked = 0;
+      let bothLocked!: () => void;
+      const barrier = new Promise<void>((resolve) => (bothLocked = resolve));
+      const lockFirst = (tx: Store, id: typeof c1.id) =>
+        tx.conversations.nextSeq(id, false, 1).then(async (r) => {
+          if (++locked === 2) bothLocked();
+          await barrier;
+          return r.seq;
+        });
+      const lockThen = (tx: Store, id: typeof c1.id) => tx.conversations.nextSeq(id, false, 1).then((r) => r.seq);
+      const results = await Promise.all([
+        one.transaction((tx) => lockFirst(tx, c1.id), { key: k1 }),
+        one.transaction((tx) => lockThen(tx, c2.id), { key: k2 }),
+        two.transaction((tx) => lockFirst(tx, c2.id), { key: k1 }),
+        two.transaction((tx) => lockThen(tx, c1.id), { key: k2 }),
+      ]);
+      expect(results.every((seq) => seq === 1 || seq === 2)).toBe(true);
+      expect((await one.conversations.get(c1.id))?.lastSeq).toBe(2);
+      expect((await one.conversations.get(c2.id))?.lastSeq).toBe(2);
+    } finally {
+      await two.close();
+      await one.close();
+    }
+  });
+});

@@ -19,11 +19,9 @@ export interface Access {
 }
 
 export async function loadAccess(store: Store, conversationId: ConversationId, actor: Actor): Promise<Access> {
-  const [conv, member] = await Promise.all([
-    store.conversations.get(conversationId),
-    store.members.get(conversationId, actor.id),
-  ]);
-  if (!conv) throw notFound('Conversation', 'conversationId');
+  const found = await store.conversations.getWithMember(conversationId, actor.id);
+  if (!found) throw notFound('Conversation', 'conversationId');
+  const { conversation: conv, member } = found;
   return { conv, member, facts: member ? { role: member.role } : null };
 }
 

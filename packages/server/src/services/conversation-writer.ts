@@ -1,6 +1,7 @@
 import type { ParleyEventData, ParleyEventType, SystemContent } from '@parley/protocol';
 import {
   newId,
+  type ConversationId,
   type ConversationRecord,
   type EventRecord,
   type MessageRecord,
@@ -14,6 +15,19 @@ export const SYSTEM_USER_ID = 'usr_system' as UserId;
 export const SYSTEM_DISPLAY_NAME = 'Parley';
 
 type NewMessage = Omit<MessageRecord, 'id' | 'conversationId' | 'seq' | 'createdAt' | 'version' | 'editedAt' | 'deletedAt'>;
+
+// Stands for the seq in a message rendered before it has one; never a real seq.
+const SEQ_MARK = -1;
+
+/**
+ * Splits the JSON of `{ message }` (rendered with seq SEQ_MARK) where the seq goes. The seq follows the
+ * message's id and conversation id, both ours, so the split cannot land in text a user wrote.
+ */
+function splitAtSeq(json: string, message: Pick<MessageRecord, 'id' | 'conversationId'>): [head: string, tail: string] {
+  const head = `{"message":{"id":${JSON.stringify(message.id)},"conversationId":${JSON.stringify(message.conversationId)},"seq":`;
+  if (!json.startsWith(`${head}${SEQ_MARK},`)) throw new Error('renderMessage must begin with id, conversationId and seq');
+  return [head, json.slice(head.length + String(SEQ_MARK).length)];
+}
 
 /**
  * The one write path of a conversation. Every change appends an event carrying the conversation's next
@@ -42,23 +56,35 @@ export class ConversationWriter {
 
   /** Appends a message and its `message.created` event, under one seq increment. */
   async message(conv: ConversationRecord, fields: NewMessage): Promise<MessageRecord> {
-    const { seq, messageSeq } = await this.tx.conversations.nextSeq(conv.id, true, this.now);
-    const message: MessageRecord = {
+    const draft: MessageRecord = {
       ...fields,
       id: newId('message', this.now),
       conversationId: conv.id,
-      seq: messageSeq,
+      seq: SEQ_MARK,
       createdAt: this.now,
       version: 1,
       editedAt: null,
       deletedAt: null,
     };
-    await this.tx.messages.append(message);
+    // The event carries the message, seq included, and the store learns the seq as it writes both.
+    const data = splitAtSeq(JSON.stringify({ message: renderMessage(draft) }), draft);
+    const event: Omit<EventRecord, 'seq' | 'data'> = {
+      id: newId('event', this.now),
+      conversationId: conv.id,
+      type: 'message.created',
+      actorId: draft.senderId,
+      createdAt: this.now,
+      messageId: draft.id,
+      visibleTo: draft.visibleTo,
+      authorId: draft.senderId,
+      historyAt: draft.createdAt,
+    };
+    const { seq, messageSeq } = await this.tx.messages.appendWithEvent({ message: draft, event, data });
     conv.lastSeq = seq;
     conv.lastMessageSeq = messageSeq;
     conv.lastActivityAt = this.now;
-    await this.#append(conv, seq, 'message.created', message.senderId, JSON.stringify({ message: renderMessage(message) }), message);
-    return message;
+    this.pending.push({ ...event, seq, data: `${data[0]}${messageSeq}${data[1]}` });
+    return { ...draft, seq: messageSeq };
   }
 
   /** A system message (conversation created, member added, …), readable in the message list. */
@@ -123,11 +149,22 @@ export class ConversationWriter {
   }
 }
 
-/** Runs `fn` in one transaction with a writer, then publishes what it appended. */
-export async function writeConversation<T>(ctx: ServiceContext, fn: (w: ConversationWriter) => Promise<T>): Promise<T> {
-  const pending: EventRecord[] = [];
+/**
+ * Runs `fn` in one transaction with a writer, then publishes what it appended. `key`, the conversation
+ * written, lets the store group the transaction's commit with others (see Store.transaction); only
+ * transactions that write that one conversation may pass it.
+ */
+export async function writeConversation<T>(ctx: ServiceContext, fn: (w: ConversationWriter) => Promise<T>, key?: ConversationId): Promise<T> {
+  let pending: EventRecord[] = [];
   const now = ctx.clock();
-  const result = await ctx.store.transaction((tx) => fn(new ConversationWriter(tx, now, pending)));
+  const result = await ctx.store.transaction(
+    (tx) => {
+      // A grouped transaction may run a second time (alone, after its batch failed): only the last run counts.
+      pending = [];
+      return fn(new ConversationWriter(tx, now, pending));
+    },
+    key === undefined ? {} : { key },
+  );
   for (const event of pending) ctx.bus.publish({ kind: 'event', event });
   return result;
 }

@@ -86,7 +86,7 @@ export class MessageService {
           await w.tx.idempotency.insert({ userId: actor.id, scope, key, requestHash: hash, resultId: sent.id, createdAt: w.now });
         }
         return sent;
-      });
+      }, conversationId);
       return { message: renderMessage(message), replayed: false };
     } catch (err) {
       // A concurrent request with the same key committed first: answer with its result.
@@ -188,7 +188,7 @@ export class MessageService {
       const updated = { ...message, ...patch };
       await w.messageChanged(access.conv, 'message.edited', actor.id, updated);
       return updated;
-    });
+    }, conversationId);
     return renderMessage(message);
   }
 
@@ -223,7 +223,7 @@ export class MessageService {
         });
       }
       return released;
-    });
+    }, conversationId);
     // After commit: the files are unreachable already; a failure here leaves them to the sweeper.
     await this.attachments.purge(released).catch(() => {});
   }

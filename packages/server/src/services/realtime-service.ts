@@ -89,7 +89,7 @@ export class RealtimeService {
       const receipt = renderReceipt({ ...member, lastReadSeq: message.seq, lastReadMessageId: message.id, lastReadAt: w.now });
       await w.event(access.conv, 'receipt.read', actor.id, { receipt });
       return receipt;
-    });
+    }, conversationId);
   }
 
   async listReceipts(actor: Actor, conversationId: ConversationId, query: ListMembersQuery): Promise<Page<ReadReceipt>> {
@@ -126,6 +126,6 @@ export class RealtimeService {
         { visibleTo: req.to as UserId },
       );
       return { eventId: event.id, seq: event.seq };
-    });
+    }, conversationId);
   }
 }

@@ -101,6 +101,11 @@ export interface ConversationStore {
   /** Deleted conversations are not returned. */
   get(id: ConversationId): Promise<ConversationRecord | undefined>;
   getByDedupeKey(key: string): Promise<ConversationRecord | undefined>;
+  /**
+   * The live conversation with `userId`'s membership in it (undefined when not a member), in one read:
+   * every request about a conversation starts with both.
+   */
+  getWithMember(id: ConversationId, userId: UserId): Promise<{ conversation: ConversationRecord; member: MemberRecord | undefined } | undefined>;
   update(id: ConversationId, patch: ConversationPatch): Promise<void>;
   /**
    * Takes the conversation's next event seq (and next message seq when `message`), marking activity at `at`.
@@ -160,8 +165,25 @@ export type MessagePatch = Partial<
   Pick<MessageRecord, 'content' | 'metadata' | 'share' | 'attachments' | 'mentions' | 'version' | 'editedAt' | 'deletedAt'>
 >;
 
+/** A message and its `message.created` event, for {@link MessageStore.appendWithEvent}. */
+export interface MessageAppend {
+  /** The message without its seq: the store takes the conversation's next message seq for it. */
+  message: Omit<MessageRecord, 'seq'>;
+  /** The event without its seq (the conversation's next event seq) and data (below). */
+  event: Omit<EventRecord, 'seq' | 'data'>;
+  /** The event's data in two parts: it is `head + messageSeq + tail`, since it carries the message. */
+  data: readonly [head: string, tail: string];
+}
+
 export interface MessageStore {
   append(message: MessageRecord): Promise<void>;
+  /**
+   * Takes the conversation's next event seq and message seq (marking activity at the message's time, as
+   * `ConversationStore.nextSeq` does) and appends the message, its search entry and its event with them.
+   * The same writes as nextSeq, append and `EventStore.append`, as one step: PostgreSQL makes it one
+   * statement (one round trip instead of four on every message sent).
+   */
+  appendWithEvent(append: MessageAppend): Promise<{ seq: number; messageSeq: number }>;
   get(conversationId: ConversationId, id: MessageId): Promise<MessageRecord | undefined>;
   update(id: MessageId, patch: MessagePatch): Promise<void>;
   listPage(conversationId: ConversationId, query: MessageQuery): Promise<MessageRecord[]>;
@@ -381,6 +403,11 @@ export interface AuditLogStore {
   listPage(filter: AuditFilter, page: PageRequest<string>): Promise<AuditRecord[]>;
 }
 
+export interface TransactionOptions {
+  /** The conversation the transaction writes (and locks); see {@link Store.transaction}. */
+  key?: string;
+}
+
 /** The root of the store. A transaction hands over a `Store` of the same shape. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -396,8 +423,13 @@ export interface Store {
   readonly attachments: AttachmentStore;
   readonly search: SearchStore;
   readonly audit: AuditLogStore;
-  /** Runs `fn` in one transaction; nested calls join the outer one. */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction; nested calls join the outer one. Transactions started together may share
+   * one commit (group commit), each still all or nothing on its own. `options.key` names the one
+   * conversation the transaction writes: on PostgreSQL only keyed transactions are grouped, with those of
+   * one key in order and a batch taking its row locks in key order (so that batches never deadlock).
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Applies pending migrations. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '@parley/server';
 import { isStoreConflict } from '../../src/store/index.js';
-import { newId, type EventRecord, type UserId } from '../../src/domain/index.js';
+import { newId, parseQuery, type EventRecord, type UserId } from '../../src/domain/index.js';
 import type { StoreImpl } from '../helpers/test-stores.js';
 import { aConversation, aMessage, aUser } from './fixtures.js';
 
@@ -185,6 +185,59 @@ export function describeStore(impl: StoreImpl): void {
     });
 
     describe('messages and events', () => {
+      it('appends a message with its event under the next seqs, in one step (appendWithEvent)', async () => {
+        const alice = aUser();
+        await store.users.insert(alice);
+        const c = aConversation(alice.id);
+        await store.conversations.insert(c);
+        await store.members.insert({ conversationId: c.id, userId: alice.id, role: 'owner', historyFrom: null, joinedAt: 1 });
+        await store.transaction((tx) => tx.conversations.nextSeq(c.id, false, 10)); // an event before: seqs part
+        const append = (content: string, at: number) => {
+          const { seq: _seq, ...message } = aMessage(c, 0, alice.id, { content, createdAt: at });
+          const event = {
+            id: newId('event'), conversationId: c.id, type: 'message.created' as const, actorId: alice.id, createdAt: at,
+            messageId: message.id, visibleTo: null, authorId: alice.id, historyAt: at,
+          };
+          return { message, event, data: ['{"message":{"seq":', `,"content":${JSON.stringify(content)}}}`] as const };
+        };
+        const first = append('zebra crossing', 2000);
+        expect(await store.transaction((tx) => tx.messages.appendWithEvent(first))).toEqual({ seq: 2, messageSeq: 1 });
+        const second = append('', 3000); // no words: no search entry
+        expect(await store.messages.appendWithEvent(second)).toEqual({ seq: 3, messageSeq: 2 });
+        expect(await store.messages.get(c.id, first.message.id)).toEqual({ ...first.message, seq: 1 });
+        expect(await store.messages.get(c.id, second.message.id)).toEqual({ ...second.message, seq: 2 });
+        const events = await store.events.listAfter(c.id, { afterSeq: 1, limit: 10, viewer: null });
+        expect(events).toEqual([
+          { ...first.event, seq: 2, data: '{"message":{"seq":1,"content":"zebra crossing"}}' },
+          { ...second.event, seq: 3, data: '{"message":{"seq":2,"content":""}}' },
+        ]);
+        expect(await store.conversations.get(c.id)).toMatchObject({ lastSeq: 3, lastMessageSeq: 2, lastActivityAt: 3000 });
+        const hits = await store.search.searchMessages({
+          text: parseQuery('zebra'), viewer: alice.id, conversationId: c.id, sort: 'newest', page: { limit: 10 },
+        });
+        expect(hits.map((h) => h.message.id)).toEqual([first.message.id]);
+        const missing = append('x', 4000);
+        const nowhere = { ...missing, message: { ...missing.message, conversationId: newId('conversation') } };
+        await expect(store.messages.appendWithEvent(nowhere)).rejects.toThrow('No conversation');
+      });
+
+      it('reads a conversation with a member in one step (getWithMember)', async () => {
+        const u = aUser();
+        await store.users.insert(u);
+        const c = aConversation(u.id);
+        await store.conversations.insert(c);
+        await store.members.insert({ conversationId: c.id, userId: u.id, role: 'owner', historyFrom: 5, joinedAt: 7, nickname: 'N' });
+        await store.members.markRead(c.id, u.id, { seq: 2, messageId: newId('message'), at: 9 });
+        expect(await store.conversations.getWithMember(c.id, u.id)).toEqual({
+          conversation: await store.conversations.get(c.id),
+          member: await store.members.get(c.id, u.id),
+        });
+        expect(await store.conversations.getWithMember(c.id, newId('user'))).toEqual({ conversation: c, member: undefined });
+        expect(await store.conversations.getWithMember(newId('conversation'), u.id)).toBeUndefined();
+        await store.conversations.markDeleted(c.id, 10);
+        expect(await store.conversations.getWithMember(c.id, u.id)).toBeUndefined();
+      });
+
       it('appends, reads, updates and pages messages with visibility', async () => {
         const c = aConversation(newId('user'));
         await store.conversations.insert(c);

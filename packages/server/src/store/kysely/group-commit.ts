@@ -1,26 +1,59 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
+type Body = (trx: Transaction<Database>) => Promise<unknown>;
+
 interface Pending {
-  fn: (trx: Transaction<Database>) => Promise<unknown>;
+  fn: Body;
+  key: string;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
-// Bounds how long one batch holds the database and how much FTS5 keeps pending in memory.
-const MAX_BATCH = 256;
+export interface GroupCommitOptions {
+  /**
+   * Most transactions in one batch: bounds how long a batch holds the database, how much SQLite's FTS5
+   * keeps pending in memory, and (PostgreSQL) the subtransactions of one transaction, which past 64 no
+   * longer fit in a backend's cache and slow every other backend's snapshots.
+   */
+  maxBatch: number;
+  /** Runs savepoint statements directly on the connection (see StoreDialect.execDirect). */
+  execDirect?: (sql: string) => void;
+  /**
+   * PostgreSQL, where every statement is a round trip: first run the batch without savepoints (two
+   * statements fewer per transaction), and only if one of its transactions fails, roll all of it back and
+   * run it again with them, without the one that failed (rejected once the rest is committed, so it
+   * sees what they wrote). When a batch fails as a whole (a deadlock with another process's batch, say),
+   * run each of its transactions again on its own instead of failing them all. Bodies may so run twice.
+   */
+  optimistic?: boolean;
+  /**
+   * Does this error mean the database gave the transaction up for its concurrency with others (a
+   * deadlock), not for what it did? A transaction of a batch that fails so is run again on its own.
+   */
+  isTransient?: (err: unknown) => boolean;
+}
+
+class CallerFailed {
+  constructor(
+    readonly index: number,
+    readonly err: unknown,
+  ) {}
+}
 
 /**
- * Group commit for a database with one writer (SQLite): the transactions asked for in one event-loop
- * turn run one after another inside one database transaction, each in a savepoint of its own, and share
- * its commit. A commit (the WAL append, FTS5 flushing its pending terms into a new segment, an automatic
- * checkpoint now and then) was the largest single cost of a message send; under load it is now paid once
- * per batch. Each caller still sees its own transaction: a failure rolls back to its savepoint and
- * rejects only that caller, later transactions of the batch see what earlier ones wrote, and every
- * caller hears back only after the commit (or learns that it failed: then nothing of the batch is kept).
- * One transaction alone in its turn runs as a plain transaction, without savepoints.
+ * Group commit: the transactions asked for in one event-loop turn run one after another inside one
+ * database transaction, each in a savepoint of its own, and share its commit. A commit (SQLite: the WAL
+ * append, FTS5 flushing its pending terms into a new segment, an automatic checkpoint now and then;
+ * PostgreSQL: a round trip, the WAL flush, and the fsync) was the largest single cost of a message send;
+ * under load it is now paid once per batch. Each caller still sees its own transaction: a failure rolls
+ * back to its savepoint and rejects only that caller, later transactions of the batch see what earlier
+ * ones wrote, and every caller hears back only after the commit (or learns that it failed: then nothing
+ * of the batch is kept). A batch runs its transactions in key order (stable, so one key's stay in the
+ * order they were asked for): two batches that lock rows by key take them in the same order. One
+ * transaction alone in its turn runs as a plain transaction, without savepoints. One batch runs at a time.
  */
 export class GroupCommit {
   #queue: Pending[] = [];
@@ -29,13 +62,12 @@ export class GroupCommit {
 
   constructor(
     private readonly db: Kysely<Database>,
-    /** Runs savepoint statements directly on the connection (see StoreDialect.execDirect). */
-    private readonly execDirect?: (sql: string) => void,
+    private readonly options: GroupCommitOptions,
   ) {}
 
-  run<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  run<T>(fn: (trx: Transaction<Database>) => Promise<T>, key = ''): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ fn, key, resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
   }
@@ -50,33 +82,83 @@ export class GroupCommit {
   async #flush(): Promise<void> {
     this.#scheduled = false;
     this.#running = true;
-    const batch = this.#queue.splice(0, MAX_BATCH);
+    const batch = this.#queue.splice(0, this.options.maxBatch).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     try {
       if (batch.length === 1) {
-        const only = batch[0]!;
-        await this.db.transaction().execute(only.fn).then(only.resolve, only.reject);
+        await this.#alone(batch[0]!);
         return;
       }
-      let outcomes: Outcome[];
-      try {
-        outcomes = await this.db.transaction().execute(async (trx) => {
-          const results: Outcome[] = [];
-          for (const item of batch) results.push(await this.#inSavepoint(trx, item.fn));
-          return results;
-        });
-      } catch (err) {
-        // The commit failed (or the database gave up the transaction): nothing of the batch is kept.
-        for (const item of batch) item.reject(err);
-        return;
-      }
-      outcomes.forEach((outcome, i) => (outcome.ok ? batch[i]!.resolve(outcome.value) : batch[i]!.reject(outcome.err)));
+      if (this.options.optimistic) await this.#optimistic(batch);
+      else await this.#withSavepoints(batch);
     } finally {
       this.#running = false;
       this.#schedule();
     }
   }
 
-  async #inSavepoint(trx: Transaction<Database>, fn: Pending['fn']): Promise<Outcome> {
+  async #withSavepoints(batch: Pending[]): Promise<void> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.db.transaction().execute(async (trx) => {
+        const results: Outcome[] = [];
+        for (const item of batch) results.push(await this.#inSavepoint(trx, item.fn));
+        return results;
+      });
+    } catch (err) {
+      // The commit failed (or the database gave up the transaction): nothing of the batch is kept.
+      if (this.options.optimistic) {
+        for (const item of batch) await this.#alone(item);
+      } else {
+        for (const item of batch) item.reject(err);
+      }
+      return;
+    }
+    const again: Pending[] = [];
+    outcomes.forEach((outcome, i) => {
+      const item = batch[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else if (this.#transient(outcome.err)) again.push(item);
+      else item.reject(outcome.err);
+    });
+    for (const item of again) await this.#alone(item);
+  }
+
+  #transient(err: unknown): boolean {
+    return this.options.isTransient?.(err) ?? false;
+  }
+
+  async #optimistic(batch: Pending[]): Promise<void> {
+    let values: unknown[];
+    try {
+      values = await this.db.transaction().execute(async (trx) => {
+        const results: unknown[] = [];
+        for (const [i, item] of batch.entries()) {
+          try {
+            results.push(await item.fn(trx));
+          } catch (err) {
+            throw new CallerFailed(i, err);
+          }
+        }
+        return results;
+      });
+    } catch (err) {
+      if (!(err instanceof CallerFailed) || this.#transient(err.err)) {
+        for (const item of batch) await this.#alone(item);
+        return;
+      }
+      const failed = batch[err.index]!;
+      await this.#withSavepoints(batch.filter((_, i) => i !== err.index));
+      failed.reject(err.err);
+      return;
+    }
+    values.forEach((value, i) => batch[i]!.resolve(value));
+  }
+
+  #alone(item: Pending): Promise<void> {
+    return this.db.transaction().execute(item.fn).then(item.resolve, item.reject);
+  }
+
+  async #inSavepoint(trx: Transaction<Database>, fn: Body): Promise<Outcome> {
     await this.#exec(trx, 'savepoint parley_gc');
     try {
       const value = await fn(trx);
@@ -94,7 +176,8 @@ export class GroupCommit {
   }
 
   async #exec(trx: Transaction<Database>, statement: string): Promise<void> {
-    if (this.execDirect) this.execDirect(statement);
+    const { execDirect } = this.options;
+    if (execDirect) execDirect(statement);
     else await sql.raw(statement).execute(trx);
   }
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { ConversationId, ConversationRecord, UserId } from '../../domain/index.js';
+import type { ConversationId, ConversationRecord, MemberRecord, UserId } from '../../domain/index.js';
 import type {
   AdminConversationFilter,
   AdminConversationSort,
@@ -12,7 +12,7 @@ import type {
   PageRequest,
 } from '../store.js';
 import type { Database } from './schema.js';
-import { conversationFromRow, conversationToRow } from './rows.js';
+import { conversationFromRow, conversationToRow, memberFromRow } from './rows.js';
 import type { Guard } from './guard.js';
 import { atomically, deleteRoomIndex, writeRoomIndex } from './search-index.js';
 import { arg, preparedQuery } from './prepared-query.js';
@@ -26,6 +26,29 @@ const DAY_MS = 86_400_000;
 const getLive = preparedQuery<Database['conversations'], [id: string]>((db) =>
   db.selectFrom('conversations').selectAll().where('id', '=', arg<string>(0)).where('deleted_at', 'is', null),
 );
+
+const MEMBER_COLUMNS = [
+  'conversation_id', 'user_id', 'role', 'history_from', 'joined_at', 'nickname', 'last_read_seq', 'last_read_message_id', 'last_read_at',
+] as const satisfies readonly (keyof Database['members'])[];
+
+// The member's columns come back prefixed (`m_role`, …): both tables have a conversation id.
+type ConversationWithMemberRow = Database['conversations'] & { [K in (typeof MEMBER_COLUMNS)[number] as `m_${K}`]: Database['members'][K] | null };
+
+const getLiveWithMember = preparedQuery<ConversationWithMemberRow, [id: string, userId: string]>((db) =>
+  db
+    .selectFrom('conversations as c')
+    .leftJoin('members as m', (join) => join.onRef('m.conversation_id', '=', 'c.id').on('m.user_id', '=', arg<string>(1)))
+    .selectAll('c')
+    .select(MEMBER_COLUMNS.map((column) => `m.${column} as m_${column}` as const))
+    .where('c.id', '=', arg<string>(0))
+    .where('c.deleted_at', 'is', null) as never,
+);
+
+function memberOfRow(row: ConversationWithMemberRow): MemberRecord | undefined {
+  if (row.m_user_id === null) return undefined;
+  const member = Object.fromEntries(MEMBER_COLUMNS.map((column) => [column, row[`m_${column}`]])) as unknown as Database['members'];
+  return memberFromRow(member);
+}
 const nextSeqQuery = (message: boolean) =>
   preparedQuery<{ last_seq: number; last_message_seq: number }, [at: number, id: string]>((db) =>
     db
@@ -38,7 +61,7 @@ const nextSeqQuery = (message: boolean) =>
       .where('id', '=', arg<string>(1))
       .returning(['last_seq', 'last_message_seq']),
   );
-const nextMessageSeq = nextSeqQuery(true);
+export const nextMessageSeq = nextSeqQuery(true);
 const nextEventSeq = nextSeqQuery(false);
 
 export class KyselyConversationStore implements ConversationStore {
@@ -62,6 +85,11 @@ export class KyselyConversationStore implements ConversationStore {
   async get(id: ConversationId): Promise<ConversationRecord | undefined> {
     const [row] = await getLive(this.db, id);
     return row && conversationFromRow(row);
+  }
+
+  async getWithMember(id: ConversationId, userId: UserId): Promise<{ conversation: ConversationRecord; member: MemberRecord | undefined } | undefined> {
+    const [row] = await getLiveWithMember(this.db, id, userId);
+    return row && { conversation: conversationFromRow(row), member: memberOfRow(row) };
   }
 
   async getByDedupeKey(key: string): Promise<ConversationRecord | undefined> {

@@ -1,11 +1,12 @@
-import type { Kysely } from 'kysely';
-import type { ConversationId, EventRecord, MessageId, MessageRecord, Visibility } from '../../domain/index.js';
-import type { EventQuery, EventStore, MessagePatch, MessageQuery, MessageStore } from '../store.js';
+import { CompiledQuery, type Kysely } from 'kysely';
+import { type ConversationId, type EventRecord, type MessageId, type MessageRecord, type Visibility } from '../../domain/index.js';
+import type { EventQuery, EventStore, MessageAppend, MessagePatch, MessageQuery, MessageStore } from '../store.js';
 import type { Database } from './schema.js';
 import { eventFromRow, eventToRow, messageFromRow, messageToRow } from './rows.js';
 import type { Guard } from './guard.js';
-import { atomically, writeMessageIndex } from './search-index.js';
-import { insertRow } from './prepared-query.js';
+import { atomically, indexTokens, writeMessageIndex } from './search-index.js';
+import { insertRow, preparedSql } from './prepared-query.js';
+import { nextMessageSeq } from './kysely-conversation-store.js';
 
 // The two inserts of every message send, compiled once (see preparedQuery).
 const insertMessage = insertRow('messages', [
@@ -16,11 +17,63 @@ const insertEvent = insertRow('events', [
   'id', 'conversation_id', 'seq', 'type', 'actor_id', 'created_at', 'data', 'message_id', 'visible_to', 'author_id', 'history_at',
 ]);
 
+// PostgreSQL: every statement is a round trip (and its own work in the backend), so a message send's seq,
+// message, search entry and event are one statement. Data-modifying CTEs run exactly once, and none of the
+// inserts runs without the conversation row (locked by the UPDATE until commit, as nextSeq locks it).
+const APPEND_WITH_EVENT_POSTGRES = `with s as (
+  update conversations set last_seq = last_seq + 1, last_message_seq = last_message_seq + 1, last_activity_at = $1::bigint
+  where id = $2::text returning last_seq, last_message_seq
+), m as (
+  insert into messages (id, conversation_id, seq, type, content, sender_id, sender_display_name, metadata, share, system,
+    visible_to, attachments, mentions, version, created_at, edited_at, deleted_at)
+  select $3::text, $2::text, s.last_message_seq, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text,
+    $11::text, $12::text, $13::text, $14::integer, $1::bigint, $15::bigint, $16::bigint from s
+), i as (
+  insert into message_search (message_id, tokens) select $3::text, $17::text from s where $17::text <> ''
+), e as (
+  insert into events (id, conversation_id, seq, type, actor_id, created_at, data, message_id, visible_to, author_id, history_at)
+  select $18::text, $2::text, s.last_seq, $19::text, $20::text, $21::bigint, $22::text || s.last_message_seq || $23::text,
+    $3::text, $24::text, $25::text, $26::bigint from s
+)
+select last_seq, last_message_seq from s`;
+preparedSql.add(APPEND_WITH_EVENT_POSTGRES);
+
 export class KyselyMessageStore implements MessageStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly guard: Guard,
+    private readonly dialect: 'sqlite' | 'postgres',
   ) {}
+
+  async appendWithEvent({ message, event, data: [head, tail] }: MessageAppend): Promise<{ seq: number; messageSeq: number }> {
+    const noSeq = (conversationId: string): Error => new Error(`No conversation ${conversationId} to take a seq from`);
+    if (this.dialect === 'postgres') {
+      const m = messageToRow({ ...message, seq: 0 });
+      const e = eventToRow({ ...event, seq: 0, data: '' });
+      const parameters = [
+        message.createdAt, message.conversationId, m.id, m.type, m.content, m.sender_id, m.sender_display_name, m.metadata,
+        m.share, m.system, m.visible_to, m.attachments, m.mentions, m.version, m.edited_at, m.deleted_at, indexTokens(message),
+        e.id, e.type, e.actor_id, e.created_at, head, tail, e.visible_to, e.author_id, e.history_at,
+      ];
+      const { rows } = await this.guard('messages.seq', () =>
+        this.db.executeQuery<{ last_seq: number; last_message_seq: number }>(CompiledQuery.raw(APPEND_WITH_EVENT_POSTGRES, parameters)),
+      );
+      const [row] = rows;
+      if (!row) throw noSeq(message.conversationId);
+      return { seq: row.last_seq, messageSeq: row.last_message_seq };
+    }
+    return atomically(this.db, async (db) => {
+      const [row] = await nextMessageSeq(db, message.createdAt, message.conversationId);
+      if (!row) throw noSeq(message.conversationId);
+      const stored = { ...message, seq: row.last_message_seq };
+      await this.guard('messages.seq', () => insertMessage(db, messageToRow(stored)));
+      await writeMessageIndex(db, stored);
+      await this.guard('events.seq', () =>
+        insertEvent(db, eventToRow({ ...event, seq: row.last_seq, data: `${head}${row.last_message_seq}${tail}` })),
+      );
+      return { seq: row.last_seq, messageSeq: row.last_message_seq };
+    });
+  }
 
   async append(message: MessageRecord): Promise<void> {
     await atomically(this.db, async (db) => {

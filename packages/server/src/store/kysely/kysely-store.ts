@@ -1,5 +1,5 @@
 import { type Kysely, Migrator, type Transaction } from 'kysely';
-import type { Store } from '../store.js';
+import type { Store, TransactionOptions } from '../store.js';
 import { StoreConflict } from '../store-errors.js';
 import type { StoreDialect } from './dialects/store-dialect.js';
 import { GroupCommit } from './group-commit.js';
@@ -17,6 +17,30 @@ import { KyselyAuditLogStore } from './kysely-audit-log-store.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
+// PostgreSQL: batches run one at a time per lane, each on a connection of its own, its statements one
+// round trip after another; several lanes keep the pool busy. Two batches never share a key (one key, one
+// lane) and take their locks in key order, so batches of one process cannot deadlock each other; those of
+// two processes could only through locks outside their keys, and are then run again one by one.
+const POSTGRES_LANES = 4;
+const POSTGRES_MAX_BATCH = 48;
+const SQLITE_MAX_BATCH = 256;
+
+function groupCommitLanes(db: Kysely<Database>, seam: StoreDialect): GroupCommit[] {
+  // SQLite has one writer connection: transactions wait for it anyway, so those that arrive together share a commit.
+  if (seam.name === 'sqlite') {
+    return [new GroupCommit(db, { maxBatch: SQLITE_MAX_BATCH, ...(seam.execDirect ? { execDirect: seam.execDirect } : {}) })];
+  }
+  const options = { maxBatch: POSTGRES_MAX_BATCH, optimistic: true, ...(seam.isTransient ? { isTransient: seam.isTransient } : {}) };
+  return Array.from({ length: POSTGRES_LANES }, () => new GroupCommit(db, options));
+}
+
+/** The lane of a key (exported for tests that need two keys in one lane). */
+export function laneOf(key: string, lanes = POSTGRES_LANES): number {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+  return (h >>> 0) % lanes;
+}
+
 /** The one Store implementation, over any Kysely dialect. A transaction is a KyselyStore over a Transaction. */
 export class KyselyStore implements Store {
   readonly users: KyselyUserStore;
@@ -32,7 +56,8 @@ export class KyselyStore implements Store {
   readonly search: KyselySearchStore;
   readonly audit: KyselyAuditLogStore;
   readonly dialect: 'sqlite' | 'postgres';
-  readonly #groupCommit: GroupCommit | undefined;
+  // SQLite: one lane for every transaction. PostgreSQL: lanes for keyed transactions, a key always in the same one.
+  readonly #lanes: readonly GroupCommit[];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -48,13 +73,12 @@ export class KyselyStore implements Store {
       }
     };
     this.dialect = seam.name;
-    // One writer connection: transactions wait for it anyway, so those that arrive together share a commit.
-    this.#groupCommit = !inTransaction && seam.name === 'sqlite' ? new GroupCommit(db, seam.execDirect) : undefined;
+    this.#lanes = inTransaction ? [] : groupCommitLanes(db, seam);
     this.users = new KyselyUserStore(db, guard);
     this.apiKeys = new KyselyApiKeyStore(db, guard);
     this.conversations = new KyselyConversationStore(db, guard);
     this.members = new KyselyMemberStore(db, guard);
-    this.messages = new KyselyMessageStore(db, guard);
+    this.messages = new KyselyMessageStore(db, guard, seam.name);
     this.events = new KyselyEventStore(db, guard);
     this.idempotency = new KyselyIdempotencyStore(db, guard);
     this.groups = new KyselyGroupStore(db, guard);
@@ -64,10 +88,13 @@ export class KyselyStore implements Store {
     this.audit = new KyselyAuditLogStore(db);
   }
 
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
     const body = (trx: Transaction<Database>) => fn(new KyselyStore(trx, this.seam, true));
-    return this.#groupCommit ? this.#groupCommit.run(body) : this.db.transaction().execute(body);
+    const { key } = options;
+    if (this.seam.name === 'sqlite') return this.#lanes[0]!.run(body, key);
+    if (key === undefined) return this.db.transaction().execute(body);
+    return this.#lanes[laneOf(key, this.#lanes.length)]!.run(body, key);
   }
 
   async migrate(): Promise<void> {

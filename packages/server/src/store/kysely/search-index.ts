@@ -51,9 +51,14 @@ export async function deleteRoomIndex(db: Kysely<Database>, id: string): Promise
 
 type IndexedMessage = Pick<MessageRecord, 'id' | 'type' | 'content' | 'deletedAt'> & { attachments?: readonly { name: string }[] };
 
+/** What the index keeps of a message: '' (no entry) for deleted and system messages and those without words. */
+export function indexTokens(message: IndexedMessage): string {
+  return message.deletedAt === null ? tokenString(searchableText(message)) : '';
+}
+
 /** Indexes a message's text; deleted and system messages, and messages without words, have no entry. */
 export async function writeMessageIndex(db: Kysely<Database>, message: IndexedMessage): Promise<void> {
-  const tokens = message.deletedAt === null ? tokenString(searchableText(message)) : '';
+  const tokens = indexTokens(message);
   if (tokens === '') {
     await db.deleteFrom('message_search').where('message_id', '=', message.id).execute();
     return;

@@ -19,6 +19,8 @@ export function tsQuery(units: readonly QueryUnit[]): string {
 
 const INT8_OID = 20;
 
+const errorCode = (err: unknown): unknown => (typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined);
+
 export interface PostgresOptions {
   url: string;
   /** Use (and create) this schema instead of `public`; tests isolate runs this way. */
@@ -87,7 +89,9 @@ export function createPostgresDialect(options: PostgresOptions): StoreDialect {
       if (!current) throw new Error('PostgreSQL has no current schema: check search_path');
       return current;
     },
-    isUniqueViolation: (err) => typeof err === 'object' && err !== null && 'code' in err && err.code === '23505',
+    isUniqueViolation: (err) => errorCode(err) === '23505',
+    // deadlock_detected, serialization_failure
+    isTransient: (err) => errorCode(err) === '40P01' || errorCode(err) === '40001',
     fullTextMatch: (_table, alias, units) => sql<boolean>`${sql.ref(`${alias}.tsv`)} @@ ${tsQuery(units)}::tsquery`,
     position: (haystack, needle) => sql<number>`strpos(${haystack}, ${needle})`,
     ...(schema !== undefined

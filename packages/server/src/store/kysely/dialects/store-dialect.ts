@@ -7,6 +7,8 @@ export interface StoreDialect {
   readonly kyselyDialect: Dialect;
   /** Does this driver error mean a unique or primary-key constraint refused the write? */
   isUniqueViolation(err: unknown): boolean;
+  /** Does this driver error mean the transaction was given up for its concurrency with others (a deadlock)? */
+  isTransient?(err: unknown): boolean;
   /**
    * The schema the store's tables live in, when the database has schemas. Kysely's migrator looks for its
    * own tables in every schema unless told which one, so two Parley schemas in one database would confuse it.
