@@ -22,14 +22,6 @@ export interface GroupCommitOptions {
   /** Runs savepoint statements directly on the connection (see StoreDialect.execDirect). */
   execDirect?: (sql: string) => void;
   /**
-   * PostgreSQL, where every statement is a round trip: first run the batch without savepoints (two
-   * statements fewer per transaction), and only if one of its transactions fails, roll all of it back and
-   * run it again with them, without the one that failed (rejected once the rest is committed, so it
-   * sees what they wrote). When a batch fails as a whole (a deadlock with another process's batch, say),
-   * run each of its transactions again on its own instead of failing them all. Bodies may so run twice.
-   */
-  optimistic?: boolean;
-  /**
    * Does this error mean the database gave the transaction up for its concurrency with others (a
    * deadlock), not for what it did? A transaction of a batch that fails so is run again on its own.
    */
@@ -45,15 +37,24 @@ class CallerFailed {
 
 /**
  * Group commit: the transactions asked for in one event-loop turn run one after another inside one
- * database transaction, each in a savepoint of its own, and share its commit. A commit (SQLite: the WAL
- * append, FTS5 flushing its pending terms into a new segment, an automatic checkpoint now and then;
- * PostgreSQL: a round trip, the WAL flush, and the fsync) was the largest single cost of a message send;
- * under load it is now paid once per batch. Each caller still sees its own transaction: a failure rolls
- * back to its savepoint and rejects only that caller, later transactions of the batch see what earlier
- * ones wrote, and every caller hears back only after the commit (or learns that it failed: then nothing
- * of the batch is kept). A batch runs its transactions in key order (stable, so one key's stay in the
- * order they were asked for): two batches that lock rows by key take them in the same order. One
- * transaction alone in its turn runs as a plain transaction, without savepoints. One batch runs at a time.
+ * database transaction and share its commit. A commit (SQLite: the WAL append, FTS5 flushing its pending
+ * terms into a new segment, an automatic checkpoint now and then; PostgreSQL: a round trip, the WAL flush
+ * and its fsync) was the largest single cost of a message send; under load it is now paid once per batch.
+ * Each caller still sees its own transaction: later transactions of a batch see what earlier ones wrote,
+ * and every caller hears back only after the commit.
+ *
+ * A batch runs first without savepoints (on PostgreSQL each is a round trip; on SQLite a savepoint and
+ * its release were about a tenth of a send). When one of its transactions fails, all of the batch is
+ * rolled back and run again without it, each transaction in a savepoint of its own (so that a second
+ * failure undoes only its own writes); the one that failed is rejected once the rest is committed, so
+ * that it sees what they wrote (a retry after a conflict finds the winner). When the batch fails as a
+ * whole (its commit, or a deadlock with another process's batch), each of its transactions runs again
+ * alone. Bodies may so run more than once: they must keep their effects inside the transaction (what
+ * they do after it, such as publishing events, happens once).
+ *
+ * A batch runs its transactions in key order (stable, so one key's stay in the order they were asked
+ * for): two batches that lock rows by key take them in the same order. One transaction alone in its
+ * turn runs as a plain transaction. One batch runs at a time.
  */
 export class GroupCommit {
   #queue: Pending[] = [];
@@ -88,8 +89,7 @@ export class GroupCommit {
         await this.#alone(batch[0]!);
         return;
       }
-      if (this.options.optimistic) await this.#optimistic(batch);
-      else await this.#withSavepoints(batch);
+      await this.#optimistic(batch);
     } finally {
       this.#running = false;
       this.#schedule();
@@ -106,11 +106,7 @@ export class GroupCommit {
       });
     } catch (err) {
       // The commit failed (or the database gave up the transaction): nothing of the batch is kept.
-      if (this.options.optimistic) {
-        for (const item of batch) await this.#alone(item);
-      } else {
-        for (const item of batch) item.reject(err);
-      }
+      for (const item of batch) await this.#alone(item);
       return;
     }
     const again: Pending[] = [];

@@ -30,7 +30,7 @@ function groupCommitLanes(db: Kysely<Database>, seam: StoreDialect): GroupCommit
   if (seam.name === 'sqlite') {
     return [new GroupCommit(db, { maxBatch: SQLITE_MAX_BATCH, ...(seam.execDirect ? { execDirect: seam.execDirect } : {}) })];
   }
-  const options = { maxBatch: POSTGRES_MAX_BATCH, optimistic: true, ...(seam.isTransient ? { isTransient: seam.isTransient } : {}) };
+  const options = { maxBatch: POSTGRES_MAX_BATCH, ...(seam.isTransient ? { isTransient: seam.isTransient } : {}) };
   return Array.from({ length: POSTGRES_LANES }, () => new GroupCommit(db, options));
 }
 
