@@ -104,7 +104,7 @@ export class GroupCommit {
         for (const item of batch) results.push(await this.#inSavepoint(trx, item.fn));
         return results;
       });
-    } catch (err) {
+    } catch {
       // The commit failed (or the database gave up the transaction): nothing of the batch is kept.
       for (const item of batch) await this.#alone(item);
       return;
