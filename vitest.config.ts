@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 const isCI = process.env.CI === 'true';
 
-// `source` points workspace packages at their TypeScript sources, so tests need no build step.
+// `source` points workspace packages at their TypeScript sources, so tests import no build output; only
+// processes a test starts (the bench's servers) run the compiled code, which `npm test` builds first.
 export default defineConfig({
   resolve: { conditions: ['source', ...defaultClientConditions] },
   ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },

@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, loadConfig, type ParleyServer } from '@parley/server';
 import { runBench, runCli, type BenchOptions, type HistoryRow, type IdleRow, type StepRow, type SweepSummaryRow } from '@parley/cli';
@@ -8,6 +11,7 @@ import { runBench, runCli, type BenchOptions, type HistoryRow, type IdleRow, typ
 import { PG_URL, storeImpls } from '../../server/test/helpers/test-stores.js';
 
 const STORES = await storeImpls();
+const execFileAsync = promisify(execFile);
 // Each run starts servers and waits out warm-ups and drains: generous time on a busy machine (not an assertion).
 const RUN_TIMEOUT_MS = 120_000;
 
@@ -88,7 +92,7 @@ describe.each(STORES)('$name: parley bench, end to end', (impl) => {
     expect(rows.map((r) => (r.kind === 'step' ? r.target : r.kind))).toEqual(impl.name === 'sqlite' ? ['baseline', 'parley'] : ['parley']);
     for (const row of result.steps) {
       expectCompleteDelivery(row);
-      expect(row).toMatchObject({ store: impl.name, processes: 1, pinned: 'no', server_rss_mb: null, server_cpu_pct: null });
+      expect(row).toMatchObject({ store: impl.name, processes: 1, pinned: 'no', server_rss_mb: null, server_cpu_pct: null, server_loop_delay_max_ms: null });
     }
     const parley = result.steps.find((r) => r.target === 'parley')!;
     if (impl.name === 'sqlite') {
@@ -104,6 +108,25 @@ describe.each(STORES)('$name: parley bench, end to end', (impl) => {
 
 describe('parley bench, the other scenarios', () => {
   const base = { ...TINY, sweep: false, maxSteps: 1, p99BoundMs: 100, store: 'sqlite', databaseUrl: PG_URL, redisUrl: 'redis://127.0.0.1:6379', processes: 1, threads: 0, inProcess: true, pin: false } as const;
+
+  it('measures the server processes it starts: CPU, memory and their event loops over the window', async () => {
+    // Server processes run compiled code (`npm test` builds first): the bench is run as its users run it.
+    const bin = fileURLToPath(new URL('../bin/parley.js', import.meta.url));
+    const args = ['bench', '--rooms', '2', '--members', '3', '--rate', '10', '--warmup', '1', '--duration', '2', '--drain', '5', '--threads', '0', '--no-pin', '--json'];
+    const { stdout } = await execFileAsync(process.execPath, [bin, ...args]);
+    const rows = stdout.trim().split('\n').map((line) => JSON.parse(line) as StepRow);
+    expect(rows.map((r) => r.target)).toEqual(['baseline', 'parley']);
+    for (const row of rows) {
+      expectCompleteDelivery(row);
+      expect(row.server_rss_mb).toBeGreaterThan(0);
+      expect(row.server_cpu_pct).toBeGreaterThanOrEqual(0);
+      // Read from the probe the bench loads into each server (event-loop-probe.ts), over its IPC channel.
+      expect(row.server_loop_utilization).toBeGreaterThan(0);
+      expect(row.server_loop_utilization).toBeLessThanOrEqual(1);
+      expect(row.server_loop_delay_p99_ms).toBeGreaterThanOrEqual(0);
+      expect(row.server_loop_delay_max_ms).toBeGreaterThanOrEqual(row.server_loop_delay_p99_ms!);
+    }
+  }, RUN_TIMEOUT_MS);
 
   it('idle: connects every member to each target, holds the connections and reports one row per target', async () => {
     const rows: unknown[] = [];

@@ -30,6 +30,7 @@ export async function startBaseline(options: StartBaselineOptions): Promise<Benc
         name: 'baseline',
         urls: [server.url],
         pids: [],
+        loops: [],
         notes: ['baseline: bare ws + SQLite insert per message, inside the bench process (no server figures)'],
         close: async () => {
           await server.close();
@@ -48,6 +49,7 @@ export async function startBaseline(options: StartBaselineOptions): Promise<Benc
       name: 'baseline',
       urls: [child.url],
       pids: [child.pid],
+      loops: [child.loop],
       notes: [`baseline: bare ws + SQLite insert per message (WAL, synchronous=NORMAL), ${options.cpus !== undefined ? `pinned to CPU ${options.cpus}` : 'not pinned'}`],
       close: async () => {
         await child.stop();

@@ -6,6 +6,8 @@ import { GeneratorShard } from './generator-shard.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { OpenLoopSchedule, type OpenLoopPlan } from './open-loop-schedule.js';
 import { ownCpuSeconds, type ProcessSample } from './process-stats.js';
+import type { LoopStats } from './loop-probe-protocol.js';
+import type { LoopProbe } from './server-process.js';
 
 type ReplyType = ShardReply['type'];
 const REPLY_OF: Record<ShardCommand['type'], ReplyType> = { connect: 'connected', reconnect: 'connected', step: 'sent', poll: 'progress', collect: 'result', close: 'closed' };
@@ -55,6 +57,19 @@ class ShardLink {
   }
 }
 
+/** Each figure's worst over the processes; undefined unless every process answered. */
+function worstLoop(stats: readonly (LoopStats | undefined)[]): LoopStats | undefined {
+  if (stats.length === 0 || stats.some((s) => s === undefined)) return undefined;
+  const all = stats as readonly LoopStats[];
+  const worst = (pick: (s: LoopStats) => number): number => Math.max(...all.map(pick));
+  return {
+    delayP50Ms: worst((s) => s.delayP50Ms),
+    delayP99Ms: worst((s) => s.delayP99Ms),
+    delayMaxMs: worst((s) => s.delayMaxMs),
+    utilization: worst((s) => s.utilization),
+  };
+}
+
 /** What one step measured, before it is shaped into a report row. */
 export interface StepMeasurement {
   plan: OpenLoopPlan;
@@ -75,6 +90,8 @@ export interface StepMeasurement {
   generatorLagMaxMs: number;
   generatorCpuPct: number;
   server: { cpuPct: number; rssMb: number } | undefined;
+  /** The server's event loop over the window (the worst process's figure of each); undefined when not probed. */
+  loop: LoopStats | undefined;
 }
 
 export interface GeneratorOptions {
@@ -92,6 +109,8 @@ export interface StepOptions {
   drainMs: number;
   /** Samples the server process(es) at the window's edges, when the bench knows them. */
   sampleServer?: () => ProcessSample | undefined;
+  /** The event loops of the server process(es), reset when the window opens and read when it closes. */
+  loops?: readonly LoopProbe[];
 }
 
 /**
@@ -189,6 +208,7 @@ export class BenchGenerator {
             edges.wall[k] = benchNow();
             edges.cpu[k] = ownCpuSeconds();
             edges.server[k] = options.sampleServer?.();
+            if (k === 0) for (const loop of options.loops ?? []) loop.reset();
             resolve();
           },
           Math.max(0, at - benchNow()),
@@ -198,6 +218,7 @@ export class BenchGenerator {
 
     const sent = await Promise.all(this.#links.map((l) => l.request<'sent'>({ type: 'step', spec })));
     await sampled;
+    const loop = worstLoop(await Promise.all((options.loops ?? []).map((l) => l.read())));
     const disconnects: string[] = [];
     const drainUntil = benchNow() + options.drainMs;
     for (;;) {
@@ -238,6 +259,7 @@ export class BenchGenerator {
       generatorLagMaxMs: Math.max(0, ...sent.map((s) => s.maxLagMs)),
       generatorCpuPct: (((edges.cpu[1] ?? 0) - (edges.cpu[0] ?? 0)) / wall) * 100,
       server: s0 && s1 ? { cpuPct: ((s1.cpuSeconds - s0.cpuSeconds) / wall) * 100, rssMb: s1.rssBytes / (1024 * 1024) } : undefined,
+      loop,
     };
   }
 

@@ -45,6 +45,11 @@ export interface StepRow extends RunConditions {
   disconnects: number;
   server_rss_mb: number | null;
   server_cpu_pct: number | null;
+  /** How late the server's event loop ran timers over the window: p99 and worst (the worst process's). */
+  server_loop_delay_p99_ms: number | null;
+  server_loop_delay_max_ms: number | null;
+  /** The share of the window the server's event loop was busy, 0 to 1 (the busiest process's). */
+  server_loop_utilization: number | null;
   generator_cpu_pct: number;
   generator_lag_max_ms: number;
   duration_s: number;
@@ -96,6 +101,9 @@ export function stepRow(target: TargetName, step: number, m: StepMeasurement, co
     disconnects: m.disconnects.length,
     server_rss_mb: m.server ? round(m.server.rssMb, 1) : null,
     server_cpu_pct: m.server ? round(m.server.cpuPct, 1) : null,
+    server_loop_delay_p99_ms: m.loop ? round(m.loop.delayP99Ms) : null,
+    server_loop_delay_max_ms: m.loop ? round(m.loop.delayMaxMs) : null,
+    server_loop_utilization: m.loop ? round(m.loop.utilization, 3) : null,
     generator_cpu_pct: round(m.generatorCpuPct, 1),
     generator_lag_max_ms: round(m.generatorLagMaxMs),
     duration_s: m.plan.durationMs / 1000,
@@ -137,7 +145,7 @@ const num = (n: number | null, digits = 1): string => (n === null ? '-' : n.toFi
 /** The steps as a table for people, with the ratios under it. */
 export function formatSteps(rows: readonly StepRow[]): string {
   const table = formatTable(
-    ['TARGET', 'STEP', 'OFFERED/S', 'ACHIEVED/S', 'DELIVERIES/S', 'P50 MS', 'P95 MS', 'P99 MS', 'MAX MS', 'LOST', 'DUP', 'SRV RSS MB', 'SRV CPU %', 'GEN CPU %', 'PASS'],
+    ['TARGET', 'STEP', 'OFFERED/S', 'ACHIEVED/S', 'DELIVERIES/S', 'P50 MS', 'P95 MS', 'P99 MS', 'MAX MS', 'LOST', 'DUP', 'SRV RSS MB', 'SRV CPU %', 'LOOP MAX MS', 'GEN CPU %', 'PASS'],
     rows.map((r) => [
       r.target,
       String(r.step),
@@ -152,6 +160,7 @@ export function formatSteps(rows: readonly StepRow[]): string {
       String(r.duplicated),
       num(r.server_rss_mb),
       num(r.server_cpu_pct),
+      num(r.server_loop_delay_max_ms),
       num(r.generator_cpu_pct),
       r.pass ? 'yes' : 'no',
     ]),

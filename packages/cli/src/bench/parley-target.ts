@@ -16,7 +16,7 @@ import { AdminClient } from '../admin-client.js';
 import type { BenchMember } from './generator-protocol.js';
 import { onExit } from './exit-cleanup.js';
 import { inParallel } from './in-parallel.js';
-import { spawnServer, type ServerProcess } from './server-process.js';
+import { spawnServer, type LoopProbe, type ServerProcess } from './server-process.js';
 
 /** A server under test, started by the bench or already running. */
 export interface BenchTarget {
@@ -25,6 +25,8 @@ export interface BenchTarget {
   readonly urls: readonly string[];
   /** Server processes the bench can sample (empty: figures unknown, e.g. a server given with --url). */
   readonly pids: readonly number[];
+  /** The event loops of those processes (empty with them). */
+  readonly loops: readonly LoopProbe[];
   /** What the reader should know about how it runs (pinning, raised limits, store). */
   readonly notes: readonly string[];
   close(): Promise<void>;
@@ -71,7 +73,7 @@ export async function startParley(options: StartParleyOptions): Promise<ParleyTa
   if (options.url !== undefined) {
     if (options.adminKey === undefined) throw new Error('--url needs --admin-key (or PARLEY_ADMIN_KEY)');
     const url = options.url.replace(/\/+$/, '');
-    return { name: 'parley', urls: [url], pids: [], adminKey: options.adminKey, notes: [`Parley: the running server at ${url} (not started by the bench: no server figures)`], close: async () => {} };
+    return { name: 'parley', urls: [url], pids: [], loops: [], adminKey: options.adminKey, notes: [`Parley: the running server at ${url} (not started by the bench: no server figures)`], close: async () => {} };
   }
   const adminKey = `bench_admin_${randomBytes(16).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
@@ -114,6 +116,7 @@ export async function startParley(options: StartParleyOptions): Promise<ParleyTa
     }
     const urls: string[] = [];
     const pids: number[] = [];
+    const loops: LoopProbe[] = [];
     if (options.prefill && !options.inProcess) {
       const filler = await createServer(loadConfig({ ...env, PARLEY_DATA_DIR: join(dataDir, 'p0') }));
       try {
@@ -140,6 +143,7 @@ export async function startParley(options: StartParleyOptions): Promise<ParleyTa
         cleanups.push(() => child.stop());
         urls.push(child.url);
         pids.push(child.pid);
+        loops.push(child.loop);
       }
     }
     const where = options.inProcess ? 'inside the bench process (no server figures)' : options.cpus !== undefined ? `pinned to CPU ${options.cpus}` : 'not pinned';
@@ -147,6 +151,7 @@ export async function startParley(options: StartParleyOptions): Promise<ParleyTa
       name: 'parley',
       urls,
       pids,
+      loops,
       adminKey,
       notes: [
         `Parley: ${options.processes} process${options.processes > 1 ? 'es' : ''} started by the bench, ${where}; ${storeNote}`,

@@ -152,6 +152,7 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
           rooms: options.rooms,
           drainMs: options.drainS * 1000,
           ...(sample ? { sampleServer: sample } : {}),
+          loops: target.loops,
         });
         const row = withBaselineRatios(stepRow(name, step, measured, conditions, options.p99BoundMs), steps.filter((s) => s.target === 'baseline'));
         steps.push(row);

@@ -1,8 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { onExit } from './exit-cleanup.js';
+import type { LoopProbeReply, LoopProbeRequest, LoopStats } from './loop-probe-protocol.js';
 
 const TASKSET = '/usr/bin/taskset';
+const PROBE = new URL('./event-loop-probe.js', import.meta.url);
+const PROBE_TIMEOUT_MS = 2_000;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -16,7 +19,15 @@ export interface ServerProcess {
   readonly pid: number;
   /** What the ready line captured (the URL). */
   readonly url: string;
+  /** The server's event loop, read through the probe the bench loaded into it. */
+  readonly loop: LoopProbe;
   stop(): Promise<void>;
+}
+
+/** Starts a window (reset) and reads the event loop's figures over it (undefined if the server does not answer). */
+export interface LoopProbe {
+  reset(): void;
+  read(): Promise<LoopStats | undefined>;
 }
 
 export interface SpawnServerOptions {
@@ -35,8 +46,10 @@ export interface SpawnServerOptions {
  * the server's own) and resolves once it printed its ready line.
  */
 export function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
-  const [command, args] = options.cpus !== undefined ? [TASKSET, ['-c', options.cpus, process.execPath, ...options.args]] : [process.execPath, options.args];
-  const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const nodeArgs = ['--import', PROBE.href, ...options.args];
+  const [command, args] = options.cpus !== undefined ? [TASKSET, ['-c', options.cpus, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  // The IPC channel (taskset passes it on, as it does the other descriptors) carries the probe's figures.
+  const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${options.label} did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
@@ -57,6 +70,7 @@ export function spawnServer(options: SpawnServerOptions): Promise<ServerProcess>
       resolve({
         pid: child.pid,
         url: match[1],
+        loop: loopProbe(child),
         stop: async () => {
           await stopChild(child);
           forget();
@@ -68,6 +82,31 @@ export function spawnServer(options: SpawnServerOptions): Promise<ServerProcess>
     child.once('error', (err) => fail(new Error(`cannot start ${options.label}: ${err.message}`)));
     child.once('exit', (code, signal) => fail(new Error(`${options.label} exited before it was ready (${signal ?? `code ${code}`})`)));
   });
+}
+
+function loopProbe(child: ChildProcess): LoopProbe {
+  let nextId = 0;
+  const send = (message: LoopProbeRequest): boolean => child.connected && child.send(message);
+  return {
+    reset: () => void send({ type: 'loop-probe:reset' }),
+    read: () =>
+      new Promise((resolve) => {
+        const id = (nextId += 1);
+        const done = (stats: LoopStats | undefined): void => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(stats);
+        };
+        const onMessage = (message: LoopProbeReply): void => {
+          if (message?.type !== 'loop-probe:stats' || message.id !== id) return;
+          const { delayP50Ms, delayP99Ms, delayMaxMs, utilization } = message;
+          done({ delayP50Ms, delayP99Ms, delayMaxMs, utilization });
+        };
+        const timer = setTimeout(() => done(undefined), PROBE_TIMEOUT_MS);
+        child.on('message', onMessage);
+        if (!send({ type: 'loop-probe:read', id })) done(undefined);
+      }),
+  };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -1,0 +1,35 @@
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
+import type { LoopProbeReply, LoopProbeRequest } from './loop-probe-protocol.js';
+
+// Loaded with `--import` into each server process the bench starts (Parley and the baseline alike), it
+// answers the bench over the IPC channel: how late the event loop ran its callbacks, and how busy it
+// was, since the measured window began. A stall shows in the step it spoils. Nothing else of the server
+// changes: without an IPC channel (a server started by hand) this module does nothing.
+
+if (process.send !== undefined && process.channel !== undefined) {
+  // 10 ms sampling: fine enough for stalls of the size that move a p99 over 100 ms, cheap to run.
+  const RESOLUTION_MS = 10;
+  const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  delay.enable();
+  let since: EventLoopUtilization = performance.eventLoopUtilization();
+  const reply = (message: LoopProbeReply): void => void process.send?.(message);
+  process.on('message', (message: LoopProbeRequest) => {
+    if (message?.type === 'loop-probe:reset') {
+      delay.reset();
+      since = performance.eventLoopUtilization();
+    } else if (message?.type === 'loop-probe:read') {
+      // The histogram holds the intervals between the probe's timer callbacks: lateness is what exceeds 10 ms.
+      const ms = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - RESOLUTION_MS) : 0);
+      reply({
+        type: 'loop-probe:stats',
+        id: message.id,
+        delayP50Ms: ms(delay.percentile(50)),
+        delayP99Ms: ms(delay.percentile(99)),
+        delayMaxMs: ms(delay.max),
+        utilization: performance.eventLoopUtilization(since).utilization,
+      });
+    }
+  });
+  // The channel must not keep a server alive that was told to stop.
+  process.channel.unref();
+}

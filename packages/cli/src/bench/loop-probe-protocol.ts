@@ -1,0 +1,15 @@
+// The messages between the bench and the event-loop probe in a server process (event-loop-probe.ts).
+
+export type LoopProbeRequest = { type: 'loop-probe:reset' } | { type: 'loop-probe:read'; id: number };
+
+/** A server's event loop over the measured window. */
+export interface LoopStats {
+  /** How late timers fired (the loop's lag behind its schedule): median, p99 and worst, ms. */
+  delayP50Ms: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+  /** The share of the window the loop spent running callbacks rather than waiting (0 to 1). */
+  utilization: number;
+}
+
+export type LoopProbeReply = { type: 'loop-probe:stats'; id: number } & LoopStats;
