@@ -10,14 +10,17 @@ if (process.send !== undefined && process.channel !== undefined) {
   // 10 ms sampling: fine enough for stalls of the size that move a p99 over 100 ms, cheap to run.
   const RESOLUTION_MS = 10;
   const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-  delay.enable();
   let since: EventLoopUtilization = performance.eventLoopUtilization();
   const reply = (message: LoopProbeReply): void => void process.send?.(message);
   process.on('message', (message: LoopProbeRequest) => {
+    // The probe's timer runs only inside a window: outside it a server is left as it would be without the
+    // probe (a timer every 10 ms keeps V8 from seeing an idle process, and its heap then grows differently).
     if (message?.type === 'loop-probe:reset') {
       delay.reset();
+      delay.enable();
       since = performance.eventLoopUtilization();
     } else if (message?.type === 'loop-probe:read') {
+      delay.disable();
       // The histogram holds the intervals between the probe's timer callbacks: lateness is what exceeds 10 ms.
       const ms = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - RESOLUTION_MS) : 0);
       reply({
