@@ -5,7 +5,7 @@ import type { Database } from './schema.js';
 import { eventFromRow, eventToRow, messageFromRow, messageToRow } from './rows.js';
 import type { Guard } from './guard.js';
 import { atomically, indexTokens, writeMessageIndex } from './search-index.js';
-import { insertRow, preparedSql } from './prepared-query.js';
+import { arg, insertRow, preparedQuery, preparedSql } from './prepared-query.js';
 import { nextMessageSeq } from './kysely-conversation-store.js';
 
 // The two inserts of every message send, compiled once (see preparedQuery).
@@ -37,6 +37,41 @@ const APPEND_WITH_EVENT_POSTGRES = `with s as (
 )
 select last_seq, last_message_seq from s`;
 preparedSql.add(APPEND_WITH_EVENT_POSTGRES);
+
+interface PageShape {
+  order: 'asc' | 'desc';
+  historyFrom: boolean;
+  before: boolean;
+  after: boolean;
+  start: boolean;
+}
+
+type PageArgs = [conversationId: string, viewer: string, historyFrom: unknown, beforeSeq: unknown, afterSeq: unknown, startTime: unknown, limit: number];
+
+// Every read of a conversation's history is one of these 32 shapes: each is built and compiled once
+// (see preparedQuery), the first time it is asked for.
+const pageQueries = new Map<string, (db: Kysely<Database>, ...args: PageArgs) => Promise<Database['messages'][]>>();
+
+function listPageQuery(shape: PageShape): (db: Kysely<Database>, ...args: PageArgs) => Promise<Database['messages'][]> {
+  const key = `${shape.order}:${+shape.historyFrom}${+shape.before}${+shape.after}${+shape.start}`;
+  let query = pageQueries.get(key);
+  if (!query) {
+    query = preparedQuery<Database['messages'], PageArgs>((db) => {
+      let q = db
+        .selectFrom('messages')
+        .selectAll()
+        .where('conversation_id', '=', arg<string>(0))
+        .where((eb) => eb.or([eb('visible_to', 'is', null), eb('visible_to', '=', arg<string>(1)), eb('sender_id', '=', arg<string>(1))]));
+      if (shape.historyFrom) q = q.where('created_at', '>=', arg<number>(2));
+      if (shape.before) q = q.where('seq', '<', arg<number>(3));
+      if (shape.after) q = q.where('seq', '>', arg<number>(4));
+      if (shape.start) q = q.where('created_at', '>=', arg<number>(5));
+      return q.orderBy('seq', shape.order).limit(arg<number>(6));
+    });
+    pageQueries.set(key, query);
+  }
+  return query;
+}
 
 export class KyselyMessageStore implements MessageStore {
   constructor(
@@ -115,18 +150,14 @@ export class KyselyMessageStore implements MessageStore {
 
   async listPage(conversationId: ConversationId, query: MessageQuery): Promise<MessageRecord[]> {
     const { viewer } = query;
-    let q = this.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('conversation_id', '=', conversationId)
-      .where((eb) =>
-        eb.or([eb('visible_to', 'is', null), eb('visible_to', '=', viewer.userId), eb('sender_id', '=', viewer.userId)]),
-      );
-    if (viewer.historyFrom !== null) q = q.where('created_at', '>=', viewer.historyFrom);
-    if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
-    if (query.afterSeq !== undefined) q = q.where('seq', '>', query.afterSeq);
-    if (query.startTime !== undefined) q = q.where('created_at', '>=', query.startTime);
-    const rows = await q.orderBy('seq', query.order).limit(query.limit).execute();
+    const run = listPageQuery({
+      order: query.order,
+      historyFrom: viewer.historyFrom !== null,
+      before: query.beforeSeq !== undefined,
+      after: query.afterSeq !== undefined,
+      start: query.startTime !== undefined,
+    });
+    const rows = await run(this.db, conversationId, viewer.userId, viewer.historyFrom, query.beforeSeq, query.afterSeq, query.startTime, query.limit);
     return rows.map(messageFromRow);
   }
 
