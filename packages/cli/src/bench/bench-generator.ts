@@ -63,7 +63,6 @@ function worstLoop(stats: readonly (LoopStats | undefined)[]): LoopStats | undef
   const all = stats as readonly LoopStats[];
   const worst = (pick: (s: LoopStats) => number): number => Math.max(...all.map(pick));
   return {
-    delayP50Ms: worst((s) => s.delayP50Ms),
     delayP99Ms: worst((s) => s.delayP99Ms),
     delayMaxMs: worst((s) => s.delayMaxMs),
     utilization: worst((s) => s.utilization),

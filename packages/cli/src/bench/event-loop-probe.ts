@@ -26,7 +26,6 @@ if (process.send !== undefined && process.channel !== undefined) {
       reply({
         type: 'loop-probe:stats',
         id: message.id,
-        delayP50Ms: ms(delay.percentile(50)),
         delayP99Ms: ms(delay.percentile(99)),
         delayMaxMs: ms(delay.max),
         utilization: performance.eventLoopUtilization(since).utilization,

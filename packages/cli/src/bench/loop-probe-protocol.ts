@@ -4,8 +4,7 @@ export type LoopProbeRequest = { type: 'loop-probe:reset' } | { type: 'loop-prob
 
 /** A server's event loop over the measured window. */
 export interface LoopStats {
-  /** How late timers fired (the loop's lag behind its schedule): median, p99 and worst, ms. */
-  delayP50Ms: number;
+  /** How late timers fired (the loop's lag behind its schedule): p99 and worst, ms. */
   delayP99Ms: number;
   delayMaxMs: number;
   /** The share of the window the loop spent running callbacks rather than waiting (0 to 1). */

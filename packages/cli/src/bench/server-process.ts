@@ -99,8 +99,8 @@ function loopProbe(child: ChildProcess): LoopProbe {
         };
         const onMessage = (message: LoopProbeReply): void => {
           if (message?.type !== 'loop-probe:stats' || message.id !== id) return;
-          const { delayP50Ms, delayP99Ms, delayMaxMs, utilization } = message;
-          done({ delayP50Ms, delayP99Ms, delayMaxMs, utilization });
+          const { delayP99Ms, delayMaxMs, utilization } = message;
+          done({ delayP99Ms, delayMaxMs, utilization });
         };
         const timer = setTimeout(() => done(undefined), PROBE_TIMEOUT_MS);
         child.on('message', onMessage);

@@ -68,17 +68,7 @@ export class ConversationWriter {
     };
     // The event carries the message, seq included, and the store learns the seq as it writes both.
     const data = splitAtSeq(JSON.stringify({ message: renderMessage(draft) }), draft);
-    const event: Omit<EventRecord, 'seq' | 'data'> = {
-      id: newId('event', this.now),
-      conversationId: conv.id,
-      type: 'message.created',
-      actorId: draft.senderId,
-      createdAt: this.now,
-      messageId: draft.id,
-      visibleTo: draft.visibleTo,
-      authorId: draft.senderId,
-      historyAt: draft.createdAt,
-    };
+    const event = this.#eventRecord(conv, 'message.created', draft.senderId, draft);
     const { seq, messageSeq } = await this.tx.messages.appendWithEvent({ message: draft, event, data });
     conv.lastSeq = seq;
     conv.lastMessageSeq = messageSeq;
@@ -130,22 +120,31 @@ export class ConversationWriter {
     message: MessageRecord | null,
     visibleTo: UserId | null = null,
   ): Promise<EventRecord> {
-    const event: EventRecord = {
+    const event: EventRecord = { ...this.#eventRecord(conv, type, actorId, message, visibleTo), seq, data };
+    await this.tx.events.append(event);
+    this.pending.push(event);
+    return event;
+  }
+
+  /** An event of this writer's time, about `message` when there is one (its visibility and author). */
+  #eventRecord(
+    conv: ConversationRecord,
+    type: ParleyEventType,
+    actorId: UserId | null,
+    message: MessageRecord | null,
+    visibleTo: UserId | null = null,
+  ): Omit<EventRecord, 'seq' | 'data'> {
+    return {
       id: newId('event', this.now),
       conversationId: conv.id,
-      seq,
       type,
       actorId,
       createdAt: this.now,
-      data,
       messageId: message?.id ?? null,
       visibleTo: message?.visibleTo ?? visibleTo,
       authorId: message?.senderId ?? null,
       historyAt: message?.createdAt ?? this.now,
     };
-    await this.tx.events.append(event);
-    this.pending.push(event);
-    return event;
   }
 }
 

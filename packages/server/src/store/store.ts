@@ -176,6 +176,7 @@ export interface MessageAppend {
 }
 
 export interface MessageStore {
+  /** A message whose seq is already taken, with its search entry (no event: sends use appendWithEvent). */
   append(message: MessageRecord): Promise<void>;
   /**
    * Takes the conversation's next event seq and message seq (marking activity at the message's time, as

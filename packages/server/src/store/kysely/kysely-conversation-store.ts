@@ -41,7 +41,7 @@ const getLiveWithMember = preparedQuery<ConversationWithMemberRow, [id: string, 
     .selectAll('c')
     .select(MEMBER_COLUMNS.map((column) => `m.${column} as m_${column}` as const))
     .where('c.id', '=', arg<string>(0))
-    .where('c.deleted_at', 'is', null) as never,
+    .where('c.deleted_at', 'is', null),
 );
 
 function memberOfRow(row: ConversationWithMemberRow): MemberRecord | undefined {

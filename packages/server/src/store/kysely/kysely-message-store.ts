@@ -100,9 +100,7 @@ export class KyselyMessageStore implements MessageStore {
     return atomically(this.db, async (db) => {
       const [row] = await nextMessageSeq(db, message.createdAt, message.conversationId);
       if (!row) throw noSeq(message.conversationId);
-      const stored = { ...message, seq: row.last_message_seq };
-      await this.guard('messages.seq', () => insertMessage(db, messageToRow(stored)));
-      await writeMessageIndex(db, stored);
+      await this.#insert(db, { ...message, seq: row.last_message_seq });
       await this.guard('events.seq', () =>
         insertEvent(db, eventToRow({ ...event, seq: row.last_seq, data: `${head}${row.last_message_seq}${tail}` })),
       );
@@ -111,10 +109,13 @@ export class KyselyMessageStore implements MessageStore {
   }
 
   async append(message: MessageRecord): Promise<void> {
-    await atomically(this.db, async (db) => {
-      await this.guard('messages.seq', () => insertMessage(db, messageToRow(message)));
-      await writeMessageIndex(db, message);
-    });
+    await atomically(this.db, (db) => this.#insert(db, message));
+  }
+
+  /** The message row and its search entry, in the caller's transaction. */
+  async #insert(db: Kysely<Database>, message: MessageRecord): Promise<void> {
+    await this.guard('messages.seq', () => insertMessage(db, messageToRow(message)));
+    await writeMessageIndex(db, message);
   }
 
   async get(conversationId: ConversationId, id: MessageId): Promise<MessageRecord | undefined> {
