@@ -4,6 +4,7 @@ import type { EventQuery, EventStore, MessageAppend, MessagePatch, MessageQuery,
 import type { Database } from './schema.js';
 import { eventFromRow, eventToRow, messageFromRow, messageToRow } from './rows.js';
 import type { Guard } from './guard.js';
+import type { SearchBacklog } from './search-backlog.js';
 import { atomically, indexTokens, writeMessageIndex } from './search-index.js';
 import { arg, insertRow, preparedQuery, preparedSql } from './prepared-query.js';
 import { nextMessageSeq } from './kysely-conversation-store.js';
@@ -78,6 +79,8 @@ export class KyselyMessageStore implements MessageStore {
     private readonly db: Kysely<Database>,
     private readonly guard: Guard,
     private readonly dialect: 'sqlite' | 'postgres',
+    /** SQLite: new messages are indexed for search by the backlog, after their commit. */
+    private readonly searchBacklog?: SearchBacklog,
   ) {}
 
   async appendWithEvent({ message, event, data: [head, tail] }: MessageAppend): Promise<{ seq: number; messageSeq: number }> {
@@ -112,10 +115,11 @@ export class KyselyMessageStore implements MessageStore {
     await atomically(this.db, (db) => this.#insert(db, message));
   }
 
-  /** The message row and its search entry, in the caller's transaction. */
+  /** The message row and its search entry (now, or through the backlog), in the caller's transaction. */
   async #insert(db: Kysely<Database>, message: MessageRecord): Promise<void> {
     await this.guard('messages.seq', () => insertMessage(db, messageToRow(message)));
-    await writeMessageIndex(db, message);
+    if (this.searchBacklog) this.searchBacklog.noteAppended();
+    else await writeMessageIndex(db, message);
   }
 
   async get(conversationId: ConversationId, id: MessageId): Promise<MessageRecord | undefined> {

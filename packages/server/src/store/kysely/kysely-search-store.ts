@@ -30,6 +30,8 @@ export class KyselySearchStore implements SearchStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly seam: StoreDialect,
+    /** Brings the message index up to date before a message search (SQLite's search backlog). */
+    private readonly catchUp?: () => Promise<void>,
   ) {}
 
   /** Does the token string in `field` hold the unit as whole words (2), only as a prefix (1), or not (0)? */
@@ -141,6 +143,7 @@ export class KyselySearchStore implements SearchStore {
   }
 
   async searchMessages(query: MessageSearchQuery): Promise<MessageHit[]> {
+    await this.catchUp?.();
     const { text, viewer } = query;
     const fields = ['s.tokens'];
     const parts: Num[] = text.include.map((u) => this.#unitScore('s.tokens', u, 1));

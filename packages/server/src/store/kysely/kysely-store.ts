@@ -14,6 +14,7 @@ import { KyselyWebhookStore } from './kysely-webhook-store.js';
 import { KyselyAttachmentStore } from './kysely-attachment-store.js';
 import { KyselySearchStore } from './kysely-search-store.js';
 import { KyselyAuditLogStore } from './kysely-audit-log-store.js';
+import { indexBacklog, SearchBacklog } from './search-backlog.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -32,6 +33,12 @@ function groupCommitLanes(db: Kysely<Database>, seam: StoreDialect): GroupCommit
   }
   const options = { maxBatch: POSTGRES_MAX_BATCH, ...(seam.isTransient ? { isTransient: seam.isTransient } : {}) };
   return Array.from({ length: POSTGRES_LANES }, () => new GroupCommit(db, options));
+}
+
+async function indexAll(db: Kysely<Database>): Promise<void> {
+  let indexed: number;
+  do indexed = await indexBacklog(db);
+  while (indexed > 0);
 }
 
 /** The lane of a key (exported for tests that need two keys in one lane). */
@@ -58,11 +65,14 @@ export class KyselyStore implements Store {
   readonly dialect: 'sqlite' | 'postgres';
   // SQLite: one lane for every transaction. PostgreSQL: lanes for keyed transactions, a key always in the same one.
   readonly #lanes: readonly GroupCommit[];
+  // SQLite: indexes new messages for search after their sends commit (shared with the transactions' stores).
+  readonly #searchBacklog: SearchBacklog | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly seam: StoreDialect,
     private readonly inTransaction = false,
+    searchBacklog?: SearchBacklog,
   ) {
     const guard: Guard = async (constraint, write) => {
       try {
@@ -74,23 +84,30 @@ export class KyselyStore implements Store {
     };
     this.dialect = seam.name;
     this.#lanes = inTransaction ? [] : groupCommitLanes(db, seam);
+    const lane = this.#lanes[0];
+    this.#searchBacklog =
+      searchBacklog ?? (seam.name === 'sqlite' && lane ? new SearchBacklog({ index: () => lane.run((trx) => indexBacklog(trx)) }) : undefined);
     this.users = new KyselyUserStore(db, guard);
     this.apiKeys = new KyselyApiKeyStore(db, guard);
     this.conversations = new KyselyConversationStore(db, guard);
     this.members = new KyselyMemberStore(db, guard);
-    this.messages = new KyselyMessageStore(db, guard, seam.name);
+    this.messages = new KyselyMessageStore(db, guard, seam.name, this.#searchBacklog);
     this.events = new KyselyEventStore(db, guard);
     this.idempotency = new KyselyIdempotencyStore(db, guard);
     this.groups = new KyselyGroupStore(db, guard);
     this.webhooks = new KyselyWebhookStore(db, guard);
     this.attachments = new KyselyAttachmentStore(db, guard);
-    this.search = new KyselySearchStore(db, seam);
+    const backlog = this.#searchBacklog;
+    // A search finds every message sent before it: inside a transaction (already in the write lane) by
+    // indexing the backlog there, outside by waiting for the backlog to catch up.
+    const catchUp = !backlog ? undefined : inTransaction ? () => indexAll(db) : () => backlog.catchUp();
+    this.search = new KyselySearchStore(db, seam, catchUp);
     this.audit = new KyselyAuditLogStore(db);
   }
 
   transaction<T>(fn: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
-    const body = (trx: Transaction<Database>) => fn(new KyselyStore(trx, this.seam, true));
+    const body = (trx: Transaction<Database>) => fn(new KyselyStore(trx, this.seam, true, this.#searchBacklog));
     const { key } = options;
     if (this.seam.name === 'sqlite') return this.#lanes[0]!.run(body, key);
     if (key === undefined) return this.db.transaction().execute(body);
@@ -114,7 +131,13 @@ export class KyselyStore implements Store {
     }
   }
 
+  /** SQLite: indexes for search the messages a crash left unindexed (the store calls it once open). */
+  async catchUpSearchIndex(): Promise<void> {
+    await this.#searchBacklog?.catchUp();
+  }
+
   async close(): Promise<void> {
+    if (!this.inTransaction) await this.#searchBacklog?.close();
     await this.db.destroy();
     await this.seam.dispose?.();
   }

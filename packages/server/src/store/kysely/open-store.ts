@@ -33,6 +33,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.migrate !== false) {
     try {
       await store.migrate();
+      await store.catchUpSearchIndex();
     } catch (err) {
       await store.close();
       throw err;

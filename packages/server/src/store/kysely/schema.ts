@@ -160,6 +160,12 @@ export interface MessageSearchTable {
   tokens: string;
 }
 
+/** SQLite only: how far the search index has caught up with the messages (migration 011). */
+export interface SearchBacklogTable {
+  id: number;
+  indexed_rowid: number;
+}
+
 export interface AuditLogTable {
   id: string;
   at: number;
@@ -216,6 +222,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   room_search: RoomSearchTable;
   message_search: MessageSearchTable;
+  search_backlog: SearchBacklogTable;
   audit_log: AuditLogTable;
   user_groups: UserGroupsTable;
   user_group_members: UserGroupMembersTable;
