@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { CLOSE_CODES } from '@parley/protocol';
 import { canSeeEvent, type ConversationId, type EventRecord, type UserId } from '../domain/index.js';
 import type { Authenticated } from '../services/index.js';
+import type { WireFrame } from './wire-frame.js';
 
 /** What a connection knows of one conversation it follows. */
 export interface Subscription {
@@ -20,17 +21,18 @@ const MAX_QUEUED_EVENTS = 10_000;
 const CLOSE_GRACE_MS = 10_000;
 
 /**
- * A text frame's payload: a string, or its UTF-8 bytes when one frame goes to many connections (`ws`
- * would otherwise encode the same string again for every recipient).
+ * A text frame: a string for one connection (framed by `ws`), or a frame built once for many connections
+ * (an event fanned out: see WireFrame).
  */
-export type Frame = string | Buffer;
+export type Frame = string | WireFrame;
 
-// Buffers go out as text frames: every frame is JSON.
+// Frames are JSON: text frames.
 const TEXT = { binary: false } as const;
 
 interface Corkable {
   cork(): void;
   uncork(): void;
+  write(chunk: Buffer): boolean;
 }
 
 // Sockets written to in the current turn, held corked until it ends (see RealtimeConnection.send).
@@ -46,7 +48,9 @@ function uncorkAll(): void {
 /** The TCP socket under a `ws` WebSocket (`ws` keeps it as `_socket`), when it can be corked. */
 function socketOf(ws: WebSocket): Corkable | undefined {
   const socket = (ws as unknown as { _socket?: Partial<Corkable> | null })._socket;
-  return socket && typeof socket.cork === 'function' && typeof socket.uncork === 'function' ? (socket as Corkable) : undefined;
+  return socket && typeof socket.cork === 'function' && typeof socket.uncork === 'function' && typeof socket.write === 'function'
+    ? (socket as Corkable)
+    : undefined;
 }
 
 /** One WebSocket client: its subscriptions, its outgoing buffer discipline, its live/replay state. */
@@ -102,7 +106,10 @@ export class RealtimeConnection {
         process.nextTick(uncorkAll);
       }
     }
-    this.ws.send(frame, TEXT);
+    // A built frame goes to the socket as is; `ws` writes synchronously (it does not compress), so frames
+    // sent either way stay in order.
+    if (typeof frame !== 'string' && socket) socket.write(frame.bytes);
+    else this.ws.send(typeof frame === 'string' ? frame : frame.payload, TEXT);
     return true;
   }
 

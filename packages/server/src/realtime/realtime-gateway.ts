@@ -18,6 +18,7 @@ import type { Authenticated, Services } from '../services/index.js';
 import { eventJson, visibilityOf } from '../services/index.js';
 import type { Store } from '../store/index.js';
 import { frameRef, parseClientFrame } from './client-frames.js';
+import { WireFrame } from './wire-frame.js';
 import { ConversationFeed } from './conversation-feed.js';
 import { RealtimeConnection } from './realtime-connection.js';
 
@@ -55,6 +56,7 @@ export class RealtimeGateway {
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.limits.maxBodyBytes,
+      // Off: events are framed once for all their recipients (WireFrame), which a compressed frame cannot be.
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has(REALTIME_SUBPROTOCOL) ? REALTIME_SUBPROTOCOL : false),
     });
@@ -391,9 +393,9 @@ export class RealtimeGateway {
   }
 }
 
-/** An event's frame, encoded once for all its recipients. */
-function eventFrame(event: EventRecord): Buffer {
-  return Buffer.from(`{"type":"event","event":${eventJson(event)}}`);
+/** An event's frame, encoded and framed once for all its recipients. */
+function eventFrame(event: EventRecord): WireFrame {
+  return new WireFrame(Buffer.from(`{"type":"event","event":${eventJson(event)}}`));
 }
 
 function memberOf(event: EventRecord): Member | undefined {
