@@ -10,7 +10,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** The parsed flags: BenchOptions' own names where they match, the flag's name (in seconds, ms) where not. */
 type BenchFlags = Pick<
   BenchOptions,
-  'url' | 'adminKey' | 'scenario' | 'maxSteps' | 'store' | 'databaseUrl' | 'redisUrl' | 'processes' | 'baseline' | 'threads' | 'pin' | 'cpuProfDir'
+  'url' | 'adminKey' | 'scenario' | 'maxSteps' | 'retries' | 'store' | 'databaseUrl' | 'redisUrl' | 'processes' | 'baseline' | 'threads' | 'pin' | 'cpuProfDir'
 > & {
   rooms?: number;
   members?: number;
@@ -85,7 +85,8 @@ export function addBenchCommand(program: Command, io: CliIo, env: Env): void {
     .option('--warmup <s>', 'seconds sent before measuring', bounded(0, 120), 3)
     .option('--drain <s>', 'seconds to wait for late deliveries after the last send; what has not arrived then is lost', bounded(1, 120), 5)
     .option('--sweep', 'find the highest rate with p99 under --p99-bound and nothing lost: double, then bisect')
-    .option('--max-steps <n>', 'most steps of a sweep, per target', bounded(1, 30), 10)
+    .option('--max-steps <n>', 'most rates a sweep tries, per target (a retry does not count)', bounded(1, 30), 10)
+    .option('--retries <n>', 'sweep: run a failed step again up to n times before taking its rate as failed', bounded(0, 5), 1)
     .option('--p99-bound <ms>', 'the p99 latency a step must stay under to pass', bounded(1, 60_000, false), 100)
     .addOption(new Option('--store <store>', 'the database of the Parley server the bench starts').choices(['sqlite', 'postgres'] as const).default('sqlite'))
     .option('--database-url <url>', 'PostgreSQL for --store postgres and --processes (a fresh schema, dropped afterwards)', 'postgres://postgres@127.0.0.1:5432/test')
@@ -97,7 +98,7 @@ export function addBenchCommand(program: Command, io: CliIo, env: Env): void {
     .option('--no-pin', 'do not pin the server to CPU 0 and the generator to CPU 1')
     .option('--messages <n>', 'history: messages in the conversation', bounded(100, 10_000_000), 1_000_000)
     .option('--samples <n>', 'history: timed requests per kind of page', bounded(10, 100_000), 1000)
-    .option('--cpu-prof-dir <dir>', 'write a CPU profile of each Parley server process the bench starts into <dir> (node --cpu-prof)')
+    .option('--cpu-prof-dir <dir>', 'write a CPU profile of each measured window of each server process the bench starts (Parley and the baseline) into <dir>')
     .option('--json', 'print one JSON object per step (and a summary after a sweep) instead of a table')
     .addHelpText(
       'after',
@@ -132,6 +133,7 @@ export function addBenchCommand(program: Command, io: CliIo, env: Env): void {
         drainS: flags.drain,
         sweep: flags.sweep === true,
         maxSteps: flags.maxSteps,
+        retries: flags.retries,
         p99BoundMs: flags.p99Bound,
         store: flags.store,
         databaseUrl: flags.databaseUrl,

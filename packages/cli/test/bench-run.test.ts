@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,11 +109,26 @@ describe.each(STORES)('$name: parley bench, end to end', (impl) => {
 describe('parley bench, the other scenarios', () => {
   const base = { ...TINY, sweep: false, maxSteps: 1, p99BoundMs: 100, store: 'sqlite', databaseUrl: PG_URL, redisUrl: 'redis://127.0.0.1:6379', processes: 1, threads: 0, inProcess: true, pin: false } as const;
 
-  it('measures the server processes it starts: CPU, memory and their event loops over the window', async () => {
+  it('measures the server processes it starts: CPU, memory, their event loops and CPU profiles over the window', async () => {
     // Server processes run compiled code (`npm test` builds first): the bench is run as its users run it.
     const bin = fileURLToPath(new URL('../bin/parley.js', import.meta.url));
-    const args = ['bench', '--rooms', '2', '--members', '3', '--rate', '10', '--warmup', '1', '--duration', '2', '--drain', '5', '--threads', '0', '--no-pin', '--json'];
-    const { stdout } = await execFileAsync(process.execPath, [bin, ...args]);
+    const profiles = mkdtempSync(join(tmpdir(), 'parley-bench-prof-'));
+    const args = ['bench', '--rooms', '2', '--members', '3', '--rate', '10', '--warmup', '1', '--duration', '2', '--drain', '5', '--threads', '0', '--no-pin', '--json', '--cpu-prof-dir', profiles];
+    let stdout = '';
+    try {
+      ({ stdout } = await execFileAsync(process.execPath, [bin, ...args]));
+      const written = readdirSync(profiles);
+      // One profile per measured window of each server (the baseline, then Parley), each a V8 CPU profile.
+      expect(written).toHaveLength(2);
+      for (const file of written) {
+        expect(file).toMatch(/^window-\d+-1\.cpuprofile$/);
+        const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as { nodes: unknown[]; samples: unknown[] };
+        expect(profile.nodes.length).toBeGreaterThan(0);
+        expect(profile.samples.length).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(profiles, { recursive: true, force: true });
+    }
     const rows = stdout.trim().split('\n').map((line) => JSON.parse(line) as StepRow);
     expect(rows.map((r) => r.target)).toEqual(['baseline', 'parley']);
     for (const row of rows) {
@@ -126,6 +141,23 @@ describe('parley bench, the other scenarios', () => {
       expect(row.server_loop_delay_p99_ms).toBeGreaterThanOrEqual(0);
       expect(row.server_loop_delay_max_ms).toBeGreaterThanOrEqual(row.server_loop_delay_p99_ms!);
     }
+  }, RUN_TIMEOUT_MS);
+
+  it('sweep: runs a failed step again at the same rate before taking the rate as failed, each attempt a row', async () => {
+    // A bound no step can meet: every attempt fails, so each rate is tried 1 + retries times, then halved.
+    const rows: StepRow[] = [];
+    const result = await runBench(
+      { ...base, scenario: 'fanout', rate: 20, durationS: 1, drainS: 2, sweep: true, maxSteps: 2, retries: 1, p99BoundMs: 0.000_001, baseline: false },
+      { row: (r) => void (r.kind === 'step' && rows.push(r)), note: () => {} },
+    );
+    expect(rows.map((r) => [r.step, r.offered_rate, r.pass])).toEqual([
+      [1, 20, false],
+      [2, 20, false],
+      [3, 10, false],
+      [4, 10, false],
+    ]);
+    for (const row of rows) expect(row).toMatchObject({ lost: 0, duplicated: 0, misrouted: 0, send_errors: 0 });
+    expect(result.summary).toMatchObject({ parley_sustainable_rate: null });
   }, RUN_TIMEOUT_MS);
 
   it('idle: connects every member to each target, holds the connections and reports one row per target', async () => {

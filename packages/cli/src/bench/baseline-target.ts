@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBaselineServer } from './baseline-server.js';
@@ -12,6 +12,8 @@ const BASELINE_MAIN = new URL('./baseline-main.js', import.meta.url);
 export interface StartBaselineOptions {
   inProcess: boolean;
   cpus: string | undefined;
+  /** Write a CPU profile of each measured window into this directory (as for Parley). */
+  cpuProfDir?: string;
 }
 
 /** Starts the baseline fan-out server on a temporary SQLite file, pinned like Parley. */
@@ -24,6 +26,7 @@ export async function startBaseline(options: StartBaselineOptions): Promise<Benc
     forgetDir();
   };
   try {
+    if (options.cpuProfDir !== undefined) mkdirSync(options.cpuProfDir, { recursive: true });
     if (options.inProcess) {
       const server = await startBaselineServer({ host: '127.0.0.1', port: 0, dbPath });
       return {
@@ -40,7 +43,7 @@ export async function startBaseline(options: StartBaselineOptions): Promise<Benc
     }
     const child = await spawnServer({
       args: [BASELINE_MAIN.pathname, '--db', dbPath],
-      env: process.env,
+      env: options.cpuProfDir !== undefined ? { ...process.env, BENCH_WINDOW_PROFILE_DIR: options.cpuProfDir } : process.env,
       cpus: options.cpus,
       ready: /listening (\S+)/,
       label: 'the baseline server',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -56,7 +56,7 @@ export interface StartParleyOptions {
    * same data directory and database, which is then closed (unless the measured server is in-process).
    */
   prefill?: (server: ParleyServer) => Promise<void>;
-  /** Write a CPU profile of each server process into this directory (`node --cpu-prof`), for flame graphs. */
+  /** Write a CPU profile of each server process's measured windows into this directory, for flame graphs. */
   cpuProfDir?: string;
 }
 
@@ -125,6 +125,7 @@ export async function startParley(options: StartParleyOptions): Promise<ParleyTa
         await filler.close();
       }
     }
+    if (options.cpuProfDir !== undefined) mkdirSync(options.cpuProfDir, { recursive: true });
     for (let i = 0; i < options.processes; i += 1) {
       const dir = join(dataDir, `p${i}`);
       if (options.inProcess) {
@@ -134,8 +135,13 @@ export async function startParley(options: StartParleyOptions): Promise<ParleyTa
         if (i === 0) await options.prefill?.(server);
       } else {
         const child: ServerProcess = await spawnServer({
-          args: [...(options.cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), PARLEY_BIN.pathname, 'serve'],
-          env: { ...withoutParleySettings(process.env), ...env, PARLEY_DATA_DIR: dir },
+          args: [PARLEY_BIN.pathname, 'serve'],
+          env: {
+            ...withoutParleySettings(process.env),
+            ...env,
+            PARLEY_DATA_DIR: dir,
+            ...(options.cpuProfDir !== undefined ? { BENCH_WINDOW_PROFILE_DIR: options.cpuProfDir } : {}),
+          },
           cpus: options.cpus,
           ready: /Parley is listening on (\S+)/,
           label: `Parley server ${i + 1}`,
@@ -155,7 +161,7 @@ export async function startParley(options: StartParleyOptions): Promise<ParleyTa
       adminKey,
       notes: [
         `Parley: ${options.processes} process${options.processes > 1 ? 'es' : ''} started by the bench, ${where}; ${storeNote}`,
-        ...(options.cpuProfDir !== undefined && !options.inProcess ? [`Parley: CPU profiles (node --cpu-prof) go to ${options.cpuProfDir} when the servers stop`] : []),
+        ...(options.cpuProfDir !== undefined && !options.inProcess ? [`Parley: a CPU profile of each measured window goes to ${options.cpuProfDir} (window-<pid>-<n>.cpuprofile)`] : []),
         `Parley: per-user message rate limit raised to ${UNLIMITED}/s (PARLEY_MESSAGE_RATE_PER_SECOND, PARLEY_MESSAGE_BURST) so the bench measures fan-out, not the limiter`,
       ],
       close,

@@ -37,8 +37,13 @@ export interface BenchOptions {
   /** Wait for late deliveries after the last send, at most this long. */
   drainS: number;
   sweep: boolean;
-  /** Most steps of a sweep, per target. */
+  /** Most rates a sweep tries, per target (its retries not counted). */
   maxSteps: number;
+  /**
+   * Sweep: times a failed step is run again at the same rate before the sweep takes the rate as failed
+   * (each attempt is a row of its own). Default 0.
+   */
+  retries?: number;
   p99BoundMs: number;
   store: 'sqlite' | 'postgres';
   databaseUrl: string;
@@ -54,7 +59,7 @@ export interface BenchOptions {
   /** History scenario: messages in the conversation, and timed requests per kind of page. */
   historyMessages?: number;
   historySamples?: number;
-  /** Profile the Parley server process(es) into this directory. */
+  /** Profile the server processes over each measured window into this directory. */
   cpuProfDir?: string;
 }
 
@@ -144,8 +149,16 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
       }
       await connectAll(name, generator, members, out, options.threads);
       const sweep = options.sweep ? new RateSweep({ startRate: options.rate, maxSteps: options.maxSteps }) : undefined;
-      for (let step = 1, rate: number | undefined = options.rate; rate !== undefined; step += 1) {
-        out.note(`${name}: step ${step}: ${rate} msg/s for ${options.durationS} s after ${options.warmupS} s of warm-up…`);
+      const between = async (): Promise<void> => {
+        await settle(generator);
+        const healed = await generator.reconnect();
+        if (healed.reconnected > 0) out.note(`${name}: reconnected ${healed.reconnected} member(s) the server had closed`);
+        if (healed.failures.length > 0) throw new Error(`members could not reconnect to ${name}; first: ${healed.failures[0]}`);
+      };
+      let step = 0;
+      const runStep = async (rate: number, attempt: number): Promise<StepRow> => {
+        step += 1;
+        out.note(`${name}: step ${step}: ${rate} msg/s for ${options.durationS} s after ${options.warmupS} s of warm-up${attempt > 0 ? ` (again: attempt ${attempt + 1})` : ''}…`);
         const measured = await generator.runStep({
           step,
           plan: { ratePerSecond: rate, warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000, senders: members.length },
@@ -157,15 +170,18 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
         const row = withBaselineRatios(stepRow(name, step, measured, conditions, options.p99BoundMs), steps.filter((s) => s.target === 'baseline'));
         steps.push(row);
         out.row(row);
+        return row;
+      };
+      for (let rate: number | undefined = options.rate; rate !== undefined; ) {
+        let passed = (await runStep(rate, 0)).pass;
         if (!sweep) break;
-        sweep.record(rate, row.pass);
-        rate = sweep.next();
-        if (rate !== undefined) {
-          await settle(generator);
-          const healed = await generator.reconnect();
-          if (healed.reconnected > 0) out.note(`${name}: reconnected ${healed.reconnected} member(s) the server had closed`);
-          if (healed.failures.length > 0) throw new Error(`members could not reconnect to ${name}; first: ${healed.failures[0]}`);
+        for (let attempt = 1; !passed && attempt <= (options.retries ?? 0); attempt += 1) {
+          await between();
+          passed = (await runStep(rate, attempt)).pass;
         }
+        sweep.record(rate, passed);
+        rate = sweep.next();
+        if (rate !== undefined) await between();
       }
       if (sweep?.sustainable !== undefined) sustainable[name] = sweep.sustainable;
     } finally {
@@ -254,7 +270,7 @@ async function prepareTarget(
   const spread = (members: BenchMember[]): BenchMember[] =>
     members.length <= SPREAD_ABOVE ? members : members.map((m) => ({ ...m, localAddress: `127.0.0.${1 + (m.index % SOURCE_ADDRESSES)}` }));
   if (name === 'baseline') {
-    const target = await startBaseline({ inProcess: options.inProcess, cpus: serverCpus });
+    const target = await startBaseline({ inProcess: options.inProcess, cpus: serverCpus, ...(options.cpuProfDir !== undefined ? { cpuProfDir: options.cpuProfDir } : {}) });
     return { target, members: spread(baselineMembers(target, layout)) };
   }
   const parley = await startParley({
