@@ -12,7 +12,8 @@ const upsertMessageIndex = preparedQuery<unknown, [messageId: string, tokens: st
 );
 
 // Keeping the search tables in step with rooms and messages. The stores call these in the same
-// transaction as the write they follow, so the index never disagrees with what it indexes.
+// transaction as the write they follow, so the index never disagrees with what it indexes; the one
+// exception is a new message on SQLite, indexed by the search backlog after its commit (search-backlog.ts).
 
 /** Runs `fn` in the caller's transaction, or in a new one when there is none. */
 export function atomically<T>(db: Kysely<Database>, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
