@@ -52,7 +52,9 @@ describe('sqlite: search backlog', () => {
     s.search.searchMessages({ text: parseQuery(q), viewer: user.id, sort: 'oldest', page: { limit: 100 } }).then((hits) => hits.map((h) => h.message.id));
 
   it('finds a message as soon as its send has committed, and moves the mark past it', async () => {
-    const sent = [aMessage(room, 1, user.id, { content: 'walrus one' }), aMessage(room, 2, user.id, { content: 'walrus two' })];
+    // A millisecond apart: the oldest-first order of two messages of one millisecond is that of their random ids.
+    const at = Date.now();
+    const sent = [aMessage(room, 1, user.id, { content: 'walrus one', createdAt: at }), aMessage(room, 2, user.id, { content: 'walrus two', createdAt: at + 1 })];
     for (const m of sent) await store.messages.append(m);
     expect(await search('walrus')).toEqual(sent.map((m) => m.id));
     const state = indexState(path);
