@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBaselineServer } from './baseline-server.js';
 import { onExit } from './exit-cleanup.js';
 import type { BenchMember } from './generator-protocol.js';
 import type { BenchTarget, RoomLayout } from './parley-target.js';
+import { windowProfileEnv } from './loop-probe-protocol.js';
 import { spawnServer } from './server-process.js';
 
 const BASELINE_MAIN = new URL('./baseline-main.js', import.meta.url);
@@ -26,7 +27,6 @@ export async function startBaseline(options: StartBaselineOptions): Promise<Benc
     forgetDir();
   };
   try {
-    if (options.cpuProfDir !== undefined) mkdirSync(options.cpuProfDir, { recursive: true });
     if (options.inProcess) {
       const server = await startBaselineServer({ host: '127.0.0.1', port: 0, dbPath });
       return {
@@ -43,7 +43,7 @@ export async function startBaseline(options: StartBaselineOptions): Promise<Benc
     }
     const child = await spawnServer({
       args: [BASELINE_MAIN.pathname, '--db', dbPath],
-      env: options.cpuProfDir !== undefined ? { ...process.env, BENCH_WINDOW_PROFILE_DIR: options.cpuProfDir } : process.env,
+      env: { ...process.env, ...windowProfileEnv(options.cpuProfDir) },
       cpus: options.cpus,
       ready: /listening (\S+)/,
       label: 'the baseline server',

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
-import type { LoopProbeReply, LoopProbeRequest } from './loop-probe-protocol.js';
+import { WINDOW_PROFILE_DIR_ENV, type LoopProbeReply, type LoopProbeRequest } from './loop-probe-protocol.js';
 
 // Loaded with `--import` into each server process the bench starts (Parley and the baseline alike), it
 // answers the bench over the IPC channel: how late the event loop ran its callbacks, and how busy it
@@ -38,7 +38,7 @@ if (process.send !== undefined && process.channel !== undefined) {
   const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   let since: EventLoopUtilization = performance.eventLoopUtilization();
   const reply = (message: LoopProbeReply): void => void process.send?.(message);
-  const profileDir = process.env['BENCH_WINDOW_PROFILE_DIR'];
+  const profileDir = process.env[WINDOW_PROFILE_DIR_ENV];
   const profiler = profileDir !== undefined && profileDir !== '' ? windowProfiler(profileDir) : undefined;
   process.on('message', (message: LoopProbeRequest) => {
     // The probe's timer runs only inside a window: outside it a server is left as it would be without the

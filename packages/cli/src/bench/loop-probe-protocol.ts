@@ -12,3 +12,11 @@ export interface LoopStats {
 }
 
 export type LoopProbeReply = { type: 'loop-probe:stats'; id: number } & LoopStats;
+
+/** Set in a server's environment, the probe profiles the CPU over each measured window into this directory. */
+export const WINDOW_PROFILE_DIR_ENV = 'BENCH_WINDOW_PROFILE_DIR';
+
+/** The environment that asks a server's probe for window profiles in `dir` (none without a directory). */
+export function windowProfileEnv(dir: string | undefined): Record<string, string> {
+  return dir !== undefined ? { [WINDOW_PROFILE_DIR_ENV]: dir } : {};
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,6 +16,7 @@ import { AdminClient } from '../admin-client.js';
 import type { BenchMember } from './generator-protocol.js';
 import { onExit } from './exit-cleanup.js';
 import { inParallel } from './in-parallel.js';
+import { windowProfileEnv } from './loop-probe-protocol.js';
 import { spawnServer, type LoopProbe, type ServerProcess } from './server-process.js';
 
 /** A server under test, started by the bench or already running. */
@@ -125,7 +126,6 @@ export async function startParley(options: StartParleyOptions): Promise<ParleyTa
         await filler.close();
       }
     }
-    if (options.cpuProfDir !== undefined) mkdirSync(options.cpuProfDir, { recursive: true });
     for (let i = 0; i < options.processes; i += 1) {
       const dir = join(dataDir, `p${i}`);
       if (options.inProcess) {
@@ -140,7 +140,7 @@ export async function startParley(options: StartParleyOptions): Promise<ParleyTa
             ...withoutParleySettings(process.env),
             ...env,
             PARLEY_DATA_DIR: dir,
-            ...(options.cpuProfDir !== undefined ? { BENCH_WINDOW_PROFILE_DIR: options.cpuProfDir } : {}),
+            ...windowProfileEnv(options.cpuProfDir),
           },
           cpus: options.cpus,
           ready: /Parley is listening on (\S+)/,

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { BenchGenerator } from './bench-generator.js';
 import type { BenchMember } from './generator-protocol.js';
 import {
@@ -110,6 +111,7 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
   const startsServers = options.url === undefined && !options.inProcess;
   const pinning = startsServers && options.pin && canPin();
   if (pinning) pinSelf(GENERATOR_CPUS);
+  if (options.cpuProfDir !== undefined) mkdirSync(options.cpuProfDir, { recursive: true });
   const conditions: RunConditions = {
     scenario: options.scenario,
     rooms: options.rooms,

@@ -108,8 +108,9 @@ export class RealtimeConnection {
     }
     // A built frame goes to the socket as is; `ws` writes synchronously (it does not compress), so frames
     // sent either way stay in order.
-    if (typeof frame !== 'string' && socket) socket.write(frame.bytes);
-    else this.ws.send(typeof frame === 'string' ? frame : frame.payload, TEXT);
+    if (typeof frame === 'string') this.ws.send(frame, TEXT);
+    else if (socket) socket.write(frame.bytes);
+    else this.ws.send(frame.payload, TEXT);
     return true;
   }
 

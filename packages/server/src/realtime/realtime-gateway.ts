@@ -395,7 +395,7 @@ export class RealtimeGateway {
 
 /** An event's frame, encoded and framed once for all its recipients. */
 function eventFrame(event: EventRecord): WireFrame {
-  return new WireFrame(Buffer.from(`{"type":"event","event":${eventJson(event)}}`));
+  return new WireFrame(`{"type":"event","event":${eventJson(event)}}`);
 }
 
 function memberOf(event: EventRecord): Member | undefined {

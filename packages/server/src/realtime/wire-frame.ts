@@ -10,8 +10,9 @@ export class WireFrame {
   /** The frame's payload (a view into `bytes`), for a socket `ws` must frame itself. */
   readonly payload: Buffer;
 
-  constructor(payload: Buffer) {
-    const n = payload.length;
+  /** Frames `text`, written straight into the frame's buffer (no intermediate copy of the payload). */
+  constructor(text: string) {
+    const n = Buffer.byteLength(text);
     const header = n < 126 ? 2 : n < 0x10000 ? 4 : 10;
     const bytes = Buffer.allocUnsafe(header + n);
     bytes[0] = 0x81; // FIN, opcode 1 (text)
@@ -24,7 +25,7 @@ export class WireFrame {
       bytes[1] = 127;
       bytes.writeBigUInt64BE(BigInt(n), 2);
     }
-    payload.copy(bytes, header);
+    bytes.write(text, header);
     this.bytes = bytes;
     this.payload = bytes.subarray(header);
   }

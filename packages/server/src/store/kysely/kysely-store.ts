@@ -14,7 +14,7 @@ import { KyselyWebhookStore } from './kysely-webhook-store.js';
 import { KyselyAttachmentStore } from './kysely-attachment-store.js';
 import { KyselySearchStore } from './kysely-search-store.js';
 import { KyselyAuditLogStore } from './kysely-audit-log-store.js';
-import { indexBacklog, SearchBacklog } from './search-backlog.js';
+import { indexBacklog, indexWholeBacklog, SearchBacklog } from './search-backlog.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -33,12 +33,6 @@ function groupCommitLanes(db: Kysely<Database>, seam: StoreDialect): GroupCommit
   }
   const options = { maxBatch: POSTGRES_MAX_BATCH, ...(seam.isTransient ? { isTransient: seam.isTransient } : {}) };
   return Array.from({ length: POSTGRES_LANES }, () => new GroupCommit(db, options));
-}
-
-async function indexAll(db: Kysely<Database>): Promise<void> {
-  let indexed: number;
-  do indexed = await indexBacklog(db);
-  while (indexed > 0);
 }
 
 /** The lane of a key (exported for tests that need two keys in one lane). */
@@ -100,7 +94,7 @@ export class KyselyStore implements Store {
     const backlog = this.#searchBacklog;
     // A search finds every message sent before it: inside a transaction (already in the write lane) by
     // indexing the backlog there, outside by waiting for the backlog to catch up.
-    const catchUp = !backlog ? undefined : inTransaction ? () => indexAll(db) : () => backlog.catchUp();
+    const catchUp = !backlog ? undefined : inTransaction ? () => indexWholeBacklog(db) : () => backlog.catchUp();
     this.search = new KyselySearchStore(db, seam, catchUp);
     this.audit = new KyselyAuditLogStore(db);
   }

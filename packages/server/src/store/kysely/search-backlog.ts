@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { messageFromRow } from './rows.js';
-import type { Database, MessagesTable } from './schema.js';
+import type { MessageType } from '@parley/protocol';
+import type { AttachmentRecord, MessageId } from '../../domain/index.js';
+import type { Database } from './schema.js';
 import { writeMessageIndex } from './search-index.js';
 
 /** Messages indexed per transaction when catching up. */
@@ -15,19 +16,29 @@ const CHUNK = 1000;
 export async function indexBacklog(db: Kysely<Database>, limit = CHUNK): Promise<number> {
   const mark = await db.selectFrom('search_backlog').select('indexed_rowid').where('id', '=', 1).executeTakeFirst();
   if (!mark) return 0;
+  // Only what the index is made of: the rest of a message row would be decoded for nothing.
   const rows = await db
     .selectFrom('messages')
-    .selectAll()
-    .select(sql<number>`rowid`.as('backlog_rowid'))
+    .select(['id', 'type', 'content', 'deleted_at', 'attachments', sql<number>`rowid`.as('backlog_rowid')])
     .where(sql<number>`rowid`, '>', mark.indexed_rowid)
     .orderBy(sql`rowid`)
     .limit(limit)
     .execute();
   const last = rows.at(-1);
   if (!last) return 0;
-  for (const row of rows) await writeMessageIndex(db, messageFromRow(row satisfies MessagesTable));
+  for (const row of rows) {
+    const attachments = JSON.parse(row.attachments) as AttachmentRecord[];
+    await writeMessageIndex(db, { id: row.id as MessageId, type: row.type as MessageType, content: row.content, deletedAt: row.deleted_at, attachments });
+  }
   await db.updateTable('search_backlog').set({ indexed_rowid: last.backlog_rowid }).where('id', '=', 1).execute();
   return rows.length;
+}
+
+/** Indexes the whole backlog in the caller's transaction (a search inside a transaction). */
+export async function indexWholeBacklog(db: Kysely<Database>): Promise<void> {
+  let indexed: number;
+  do indexed = await indexBacklog(db);
+  while (indexed >= CHUNK);
 }
 
 export interface SearchBacklogOptions {
@@ -109,19 +120,21 @@ export class SearchBacklog {
     // Sends noted from here on may be past what this run reads: they count towards the next one.
     const pending = this.#pending;
     this.#pending = 0;
-    const run = (async () => {
-      let indexed: number;
-      do indexed = await this.#index();
-      while (indexed >= CHUNK);
-    })();
-    this.#running = run;
+    this.#running = this.#indexInChunks();
     try {
-      await run;
+      await this.#running;
     } catch (err) {
       this.#pending += pending;
       throw err;
     } finally {
       this.#running = undefined;
     }
+  }
+
+  /** One transaction per chunk, so that a long backlog (after a crash) does not hold the writer at length. */
+  async #indexInChunks(): Promise<void> {
+    let indexed: number;
+    do indexed = await this.#index();
+    while (indexed >= CHUNK);
   }
 }
