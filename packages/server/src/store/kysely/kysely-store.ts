@@ -132,6 +132,7 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     if (!this.inTransaction) await this.#searchBacklog?.close();
+    await this.seam.beforeClose?.();
     await this.db.destroy();
     await this.seam.dispose?.();
   }

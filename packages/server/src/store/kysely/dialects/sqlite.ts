@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import type { QueryUnit } from '../../../domain/index.js';
+import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import type { StoreDialect } from './store-dialect.js';
 
 const FTS_TABLES = { room_search: 'room_fts', message_search: 'message_fts' } as const;
@@ -29,10 +30,12 @@ export function createSqliteDialect(path: string): StoreDialect {
   // SQLite's own cache than its 2 MB default.
   db.pragma(`mmap_size = ${MMAP_BYTES}`);
   db.pragma(`cache_size = -${CACHE_KIB}`);
+  const checkpointer = path === ':memory:' ? undefined : checkpointBesideTheLoop(db, path);
   const cached = withStatementCache(db);
   return {
     name: 'sqlite',
-    kyselyDialect: new SqliteDialect({ database: cached }),
+    ...(checkpointer ? { beforeClose: () => checkpointer.stop() } : {}),
+    kyselyDialect: new ImmediateSqliteDialect({ database: cached }),
     execDirect: (sql) => void cached.prepare(sql).run(),
     isUniqueViolation: (err) =>
       typeof err === 'object' &&
@@ -43,6 +46,51 @@ export function createSqliteDialect(path: string): StoreDialect {
       sql<boolean>`${sql.ref(`${alias}.fts_id`)} in (select rowid from ${sql.table(FTS_TABLES[table])} where ${sql.table(FTS_TABLES[table])} match ${fts5Query(units)})`,
     position: (haystack, needle) => sql<number>`instr(${haystack}, ${needle})`,
   };
+}
+
+// SQLite's own threshold for its automatic checkpoint, kept: pages written again before a checkpoint are
+// copied once, so fewer, larger checkpoints write less.
+const CHECKPOINT_FRAMES = 1000;
+// Bounds the WAL under steady writes (see the checkpointer), and the file once a writer starts it over.
+const MAX_WAL_BYTES = 64 * 1024 * 1024;
+const CHECKPOINT_INTERVAL_MS = 25;
+
+/** Hands checkpoints to a thread of their own (see startCheckpointer); SQLite's automatic ones come back if it fails. */
+function checkpointBesideTheLoop(db: Database.Database, path: string): Checkpointer {
+  db.pragma('wal_autocheckpoint = 0');
+  db.pragma(`journal_size_limit = ${MAX_WAL_BYTES}`);
+  return startCheckpointer({
+    path,
+    frames: CHECKPOINT_FRAMES,
+    maxWalBytes: MAX_WAL_BYTES,
+    intervalMs: CHECKPOINT_INTERVAL_MS,
+    onError: (err) => {
+      if (db.open) db.pragma(`wal_autocheckpoint = ${CHECKPOINT_FRAMES}`);
+      process.emitWarning(err);
+    },
+  });
+}
+
+/**
+ * Transactions begin IMMEDIATE: they take the write lock at BEGIN, waiting for it (busy_timeout) when
+ * another connection holds it, the checkpointer's RESTART or another process. A deferred transaction
+ * takes it at its first write, after its first read; SQLite cannot wait there (the reader might hold
+ * what the writer waits for), so it fails at once with SQLITE_BUSY.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly driverConfig: SqliteDialectConfig) {
+    super(driverConfig);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.driverConfig);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 const STATEMENT_CACHE_SIZE = 500;

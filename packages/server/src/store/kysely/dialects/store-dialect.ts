@@ -29,6 +29,8 @@ export interface StoreDialect {
   execDirect?(sql: string): void;
   /** Runs once before migrations (schemas, pragmas). */
   prepare?(): Promise<void>;
+  /** Stops what the dialect runs beside the store (SQLite's checkpointer), before its connections close. */
+  beforeClose?(): Promise<void>;
   /** Releases what `prepare` made that must not outlive the store (a test schema). */
   dispose?(): Promise<void>;
 }
