@@ -16,6 +16,7 @@ import { KyselySearchStore } from './kysely-search-store.js';
 import { KyselyAuditLogStore } from './kysely-audit-log-store.js';
 import { indexBacklog, indexWholeBacklog, SearchBacklog } from './search-backlog.js';
 import { migrationProvider } from './migrations/index.js';
+import { runPreparedDirectly } from './prepared-query.js';
 import type { Database } from './schema.js';
 
 // PostgreSQL: batches run one at a time per lane, each on a connection of its own, its statements one
@@ -77,6 +78,7 @@ export class KyselyStore implements Store {
       }
     };
     this.dialect = seam.name;
+    if (!inTransaction && seam.runDirect) runPreparedDirectly(db, seam.runDirect);
     this.#lanes = inTransaction ? [] : groupCommitLanes(db, seam);
     const lane = this.#lanes[0];
     this.#searchBacklog =

@@ -60,8 +60,9 @@ function checkpointerThread(): void {
   const input = workerData as WorkerInput;
   const port = parentPort!;
   const db = new Database(input.path, { fileMustExist: true });
-  // RESTART waits for the writer of the moment to finish (a group-committed batch: milliseconds).
-  db.pragma('busy_timeout = 2000');
+  // RESTART waits for the writer of the moment to finish (a group-committed batch: milliseconds), then
+  // for readers, while it holds writers off: a reader that takes longer makes it give up, not wait.
+  db.pragma('busy_timeout = 200');
   const pageBytes = db.pragma('page_size', { simple: true }) as number;
   const header = Buffer.alloc(104);
   const stats: CheckpointStats = { passive: 0, restarts: 0 };
@@ -79,17 +80,18 @@ function checkpointerThread(): void {
   };
   const tick = (): void => {
     try {
-      const wal = walIndex();
+      let wal = walIndex();
       if (wal && wal.mxFrame - wal.nBackfill >= input.frames) {
         db.pragma('wal_checkpoint(PASSIVE)');
         stats.passive += 1;
+        wal = walIndex();
       }
       // Under steady writes every checkpoint ends with a few new frames past it, so the WAL is never all
       // copied and no writer starts it over: it would grow without end. Past the bound, RESTART copies
-      // the rest and holds writers off until the next one can start the WAL from its beginning (after a
-      // PASSIVE pass just now, that rest is small, and so is the wait).
-      if (wal && wal.mxFrame * pageBytes > input.maxWalBytes) {
-        db.pragma('wal_checkpoint(PASSIVE)');
+      // the rest and holds writers off until the next one can start the WAL from its beginning (after the
+      // PASSIVE pass, that rest is small, and so is the wait). Once all is copied, it is that writer's
+      // turn: checkpointing again before it came would only hold it off again.
+      if (wal && wal.mxFrame * pageBytes > input.maxWalBytes && wal.nBackfill < wal.mxFrame) {
         const [result] = db.pragma('wal_checkpoint(RESTART)') as { busy: number }[];
         if (result && result.busy === 0) stats.restarts += 1;
       }

@@ -37,6 +37,12 @@ export function createSqliteDialect(path: string): StoreDialect {
     ...(checkpointer ? { beforeClose: () => checkpointer.stop() } : {}),
     kyselyDialect: new ImmediateSqliteDialect({ database: cached }),
     execDirect: (sql) => void cached.prepare(sql).run(),
+    runDirect: (sql, parameters) => {
+      const statement = cached.prepare(sql);
+      if (statement.reader) return statement.all(parameters);
+      statement.run(parameters);
+      return [];
+    },
     isUniqueViolation: (err) =>
       typeof err === 'object' &&
       err !== null &&

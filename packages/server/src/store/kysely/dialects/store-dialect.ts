@@ -27,6 +27,12 @@ export interface StoreDialect {
    * through it: between two transactions nothing else can be running on that connection.
    */
   execDirect?(sql: string): void;
+  /**
+   * Runs a statement at once on the one connection of a database that has only one (SQLite), bypassing
+   * Kysely, and returns its rows (none for a statement that returns none). Only for statements of a
+   * transaction in progress: then nothing else can be running on that connection.
+   */
+  runDirect?(sql: string, parameters: readonly unknown[]): unknown[];
   /** Runs once before migrations (schemas, pragmas). */
   prepare?(): Promise<void>;
   /** Stops what the dialect runs beside the store (SQLite's checkpointer), before its connections close. */
