@@ -88,7 +88,11 @@ export function addBenchCommand(program: Command, io: CliIo, env: Env): void {
     .option('--max-steps <n>', 'most rates a sweep tries, per target (a retry does not count)', bounded(1, 30), 10)
     .option('--retries <n>', 'sweep: run a failed step again up to n times before taking its rate as failed', bounded(0, 5), 1)
     .option('--p99-bound <ms>', 'the p99 latency a step must stay under to pass', bounded(1, 60_000, false), 100)
-    .addOption(new Option('--store <store>', 'the database of the Parley server the bench starts').choices(['sqlite', 'postgres'] as const).default('sqlite'))
+    .addOption(
+      new Option('--store <store>', 'the database of the Parley server the bench starts; both: Parley on SQLite, then on PostgreSQL, in one run')
+        .choices(['sqlite', 'postgres', 'both'] as const)
+        .default('sqlite'),
+    )
     .option('--database-url <url>', 'PostgreSQL for --store postgres and --processes (a fresh schema, dropped afterwards)', 'postgres://postgres@127.0.0.1:5432/test')
     .option('--redis-url <url>', 'Redis for --processes above 1', 'redis://127.0.0.1:6379')
     .option('--processes <n>', 'Parley processes on PostgreSQL + Redis, members spread over them', bounded(1, 8), 1)
@@ -117,6 +121,9 @@ export function addBenchCommand(program: Command, io: CliIo, env: Env): void {
       }
       if (flags.url !== undefined && (flags.store !== 'sqlite' || flags.processes > 1 || flags.inProcess)) {
         throw new CliError('--store, --processes and --in-process choose how the bench starts Parley: they do not apply with --url', EXIT_USAGE);
+      }
+      if (flags.store === 'both' && (flags.processes > 1 || flags.scenario === 'history')) {
+        throw new CliError('--store both compares one process on each store, on the fan-out scenarios (not with --processes or history)', EXIT_USAGE);
       }
       const adminKey = flags.adminKey ?? env['PARLEY_ADMIN_KEY'];
       if (flags.url !== undefined && (adminKey === undefined || adminKey === '')) {
@@ -175,6 +182,12 @@ export function addBenchCommand(program: Command, io: CliIo, env: Env): void {
           `Sustainable rate (p99 < ${s.p99_bound_ms} ms, nothing lost): Parley ${s.parley_sustainable_rate ?? 'none'} msg/s, ` +
             `baseline ${s.baseline_sustainable_rate ?? 'none'} msg/s, ratio ${s.sustainable_rate_ratio ?? '-'}\n`,
         );
+        if (options.store === 'both') {
+          io.stdout(
+            `Parley on PostgreSQL: ${s.parley_postgres_sustainable_rate ?? 'none'} msg/s, ` +
+              `${s.postgres_sqlite_ratio ?? '-'} of Parley on SQLite in this run\n`,
+          );
+        }
       }
     });
 }

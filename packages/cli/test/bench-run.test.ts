@@ -160,6 +160,39 @@ describe('parley bench, the other scenarios', () => {
     expect(result.summary).toMatchObject({ parley_sustainable_rate: null });
   }, RUN_TIMEOUT_MS);
 
+  it.skipIf(!STORES.some((s) => s.name === 'postgres'))(
+    '--store both: Parley on SQLite and on PostgreSQL in one run, each step a row of its store, and their ratio',
+    async () => {
+      const rows: StepRow[] = [];
+      const notes: string[] = [];
+      const result = await runBench(
+        { ...base, scenario: 'fanout', store: 'both', sweep: true, maxSteps: 1, baseline: true },
+        { row: (r) => void (r.kind === 'step' && rows.push(r)), note: (n) => notes.push(n) },
+      );
+      expect(rows.map((r) => [r.target, r.store])).toEqual([
+        ['baseline', 'sqlite'],
+        ['parley', 'sqlite'],
+        ['parley-postgres', 'postgres'],
+      ]);
+      for (const row of rows) expectCompleteDelivery(row);
+      // Each Parley is compared with the baseline of the same rate.
+      for (const row of rows.slice(1)) expect(typeof row.achieved_rate_ratio).toBe('number');
+      expect(notes.some((n) => /PostgreSQL .*schema parley_bench_\w+ \(dropped afterwards\)/.test(n))).toBe(true);
+      expect(result.summary).toMatchObject({
+        parley_sustainable_rate: TINY.rate,
+        parley_postgres_sustainable_rate: TINY.rate,
+        baseline_sustainable_rate: TINY.rate,
+        postgres_sqlite_ratio: 1,
+      });
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it('refuses --store both where it cannot compare like with like', async () => {
+    await expect(runBench({ ...base, scenario: 'history', store: 'both', baseline: false }, { row: () => {}, note: () => {} })).rejects.toThrow(/--store both/);
+    await expect(runBench({ ...base, scenario: 'fanout', store: 'both', processes: 2, baseline: false }, { row: () => {}, note: () => {} })).rejects.toThrow(/--store both/);
+  });
+
   it('idle: connects every member to each target, holds the connections and reports one row per target', async () => {
     const rows: unknown[] = [];
     const result = await runBench({ ...base, scenario: 'idle', durationS: 1, baseline: true }, { row: (r) => rows.push(r), note: () => {} });

@@ -1,7 +1,8 @@
 import { formatTable } from '../format-table.js';
 import type { StepMeasurement } from './bench-generator.js';
 
-export type TargetName = 'parley' | 'baseline';
+/** `parley-postgres` is Parley on PostgreSQL beside Parley on SQLite (`parley`), in a run of --store both. */
+export type TargetName = 'parley' | 'parley-postgres' | 'baseline';
 
 /** The conditions a row was measured under, repeated on every row so each JSON line stands alone. */
 export interface RunConditions {
@@ -62,13 +63,19 @@ export interface StepRow extends RunConditions {
   p99_ms_ratio: number | null;
 }
 
-/** The end of a sweep: the highest passing rate of each target and Parley's over the baseline's. */
+/**
+ * The end of a sweep: the highest passing rate of each target and Parley's over the baseline's; with
+ * --store both, also Parley on PostgreSQL and its rate over Parley's on SQLite.
+ */
 export interface SweepSummaryRow extends RunConditions {
   kind: 'summary';
   p99_bound_ms: number;
   parley_sustainable_rate: number | null;
   baseline_sustainable_rate: number | null;
   sustainable_rate_ratio: number | null;
+  parley_postgres_sustainable_rate: number | null;
+  /** Parley on PostgreSQL over Parley on SQLite, both measured in this run. */
+  postgres_sqlite_ratio: number | null;
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -117,10 +124,10 @@ export function stepRow(target: TargetName, step: number, m: StepMeasurement, co
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? round(a / b, 3) : null);
 
-/** Parley's row with its ratios to the baseline row of the same offered rate, if there is one. */
+/** A Parley row with its ratios to the baseline row of the same offered rate, if there is one. */
 export function withBaselineRatios(row: StepRow, baselineRows: readonly StepRow[]): StepRow {
   const base = baselineRows.find((b) => b.offered_rate === row.offered_rate);
-  if (row.target !== 'parley' || !base) return row;
+  if (row.target === 'baseline' || !base) return row;
   return {
     ...row,
     achieved_rate_ratio: ratio(row.achieved_rate, base.achieved_rate),
@@ -129,7 +136,8 @@ export function withBaselineRatios(row: StepRow, baselineRows: readonly StepRow[
   };
 }
 
-export function sweepSummary(conditions: RunConditions, p99BoundMs: number, parley: number | undefined, baseline: number | undefined): SweepSummaryRow {
+export function sweepSummary(conditions: RunConditions, p99BoundMs: number, sustainable: Partial<Record<TargetName, number>>): SweepSummaryRow {
+  const { parley, baseline, 'parley-postgres': postgres } = sustainable;
   return {
     kind: 'summary',
     ...conditions,
@@ -137,6 +145,8 @@ export function sweepSummary(conditions: RunConditions, p99BoundMs: number, parl
     parley_sustainable_rate: parley ?? null,
     baseline_sustainable_rate: baseline ?? null,
     sustainable_rate_ratio: parley !== undefined && baseline !== undefined ? ratio(parley, baseline) : null,
+    parley_postgres_sustainable_rate: postgres ?? null,
+    postgres_sqlite_ratio: postgres !== undefined && parley !== undefined ? ratio(postgres, parley) : null,
   };
 }
 
@@ -167,7 +177,7 @@ export function formatSteps(rows: readonly StepRow[]): string {
   );
   const ratios = rows
     .filter((r) => r.achieved_rate_ratio !== null)
-    .map((r) => `Parley / baseline at ${r.offered_rate} msg/s: achieved ${num(r.achieved_rate_ratio, 3)}, deliveries/s ${num(r.deliveries_per_s_ratio, 3)}, p99 ${num(r.p99_ms_ratio, 3)}\n`);
+    .map((r) => `${r.target} / baseline at ${r.offered_rate} msg/s: achieved ${num(r.achieved_rate_ratio, 3)}, deliveries/s ${num(r.deliveries_per_s_ratio, 3)}, p99 ${num(r.p99_ms_ratio, 3)}\n`);
   return table + ratios.join('');
 }
 
@@ -192,7 +202,7 @@ export interface IdleRow extends RunConditions {
 }
 
 export function idleRowWithRatio(row: IdleRow, baseline: IdleRow | undefined): IdleRow {
-  if (row.target !== 'parley' || !baseline || row.rss_per_connection_kb === null || baseline.rss_per_connection_kb === null) return row;
+  if (row.target === 'baseline' || !baseline || row.rss_per_connection_kb === null || baseline.rss_per_connection_kb === null) return row;
   return { ...row, rss_per_connection_ratio: ratio(row.rss_per_connection_kb, baseline.rss_per_connection_kb) };
 }
 

@@ -46,7 +46,8 @@ export interface BenchOptions {
    */
   retries?: number;
   p99BoundMs: number;
-  store: 'sqlite' | 'postgres';
+  /** `both`: Parley on SQLite and then on PostgreSQL in the same run (targets `parley`, `parley-postgres`). */
+  store: 'sqlite' | 'postgres' | 'both';
   databaseUrl: string;
   redisUrl: string;
   processes: number;
@@ -105,7 +106,10 @@ export function assertLoopback(what: string, raw: string): void {
  */
 export async function runBench(options: BenchOptions, out: BenchOutput): Promise<BenchResult> {
   if (options.url !== undefined) assertLoopback('--url', options.url);
-  if (options.store === 'postgres' || options.processes > 1) assertLoopback('--database-url', options.databaseUrl);
+  if (options.store !== 'sqlite' || options.processes > 1) assertLoopback('--database-url', options.databaseUrl);
+  if (options.store === 'both' && (options.url !== undefined || options.processes > 1 || options.scenario === 'history')) {
+    throw new Error('--store both compares the stores the bench starts, one process each, on the fan-out scenarios');
+  }
   if (options.processes > 1) assertLoopback('--redis-url', options.redisUrl);
   const layout: RoomLayout = { rooms: options.rooms, membersPerRoom: options.members };
   const startsServers = options.url === undefined && !options.inProcess;
@@ -116,7 +120,7 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
     scenario: options.scenario,
     rooms: options.rooms,
     members: options.members,
-    store: options.url !== undefined ? 'unknown' : options.processes > 1 ? 'postgres' : options.store,
+    store: options.url !== undefined ? 'unknown' : options.processes > 1 ? 'postgres' : options.store === 'both' ? 'sqlite' : options.store,
     processes: options.processes,
     pinned: pinning ? `server cpu ${SERVER_CPUS}, generator cpu ${GENERATOR_CPUS}` : 'no',
     threads: options.threads,
@@ -129,7 +133,8 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
   const serverCpus = pinning ? SERVER_CPUS : undefined;
   const steps: StepRow[] = [];
   const sustainable: Partial<Record<TargetName, number>> = {};
-  const targets: TargetName[] = options.baseline && options.url === undefined ? ['baseline', 'parley'] : ['parley'];
+  const parleys: TargetName[] = options.store === 'both' ? ['parley', 'parley-postgres'] : ['parley'];
+  const targets: TargetName[] = options.baseline && options.url === undefined ? ['baseline', ...parleys] : parleys;
   if (options.baseline && options.url !== undefined) out.note('Baseline: skipped (it runs only when the bench starts the servers, to compare like with like).');
 
   const idle: IdleRow[] = [];
@@ -139,12 +144,13 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
   }
   for (const name of targets) {
     const { target, members } = await prepareTarget(name, options, layout, serverCpus, out);
+    const targetConditions: RunConditions = name === 'parley-postgres' ? { ...conditions, store: 'postgres' } : conditions;
     for (const note of target.notes) out.note(note);
     const generator = BenchGenerator.create({ threads: options.threads, workerUrl: new URL('./generator-worker.js', import.meta.url) });
     const sample = target.pids.length > 0 ? () => sampleProcesses(target.pids) : undefined;
     try {
       if (options.scenario === 'idle') {
-        const row = await measureIdle(name, generator, members, conditions, options, sample, out);
+        const row = await measureIdle(name, generator, members, targetConditions, options, sample, out);
         idle.push(idleRowWithRatio(row, idle.find((r) => r.target === 'baseline')));
         out.row(idle.at(-1) as IdleRow);
         continue;
@@ -169,7 +175,7 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
           ...(sample ? { sampleServer: sample } : {}),
           loops: target.loops,
         });
-        const row = withBaselineRatios(stepRow(name, step, measured, conditions, options.p99BoundMs), steps.filter((s) => s.target === 'baseline'));
+        const row = withBaselineRatios(stepRow(name, step, measured, targetConditions, options.p99BoundMs), steps.filter((s) => s.target === 'baseline'));
         steps.push(row);
         out.row(row);
         return row;
@@ -191,7 +197,7 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
       await target.close();
     }
   }
-  const summary = options.sweep && options.scenario !== 'idle' ? sweepSummary(conditions, options.p99BoundMs, sustainable.parley, sustainable.baseline) : undefined;
+  const summary = options.sweep && options.scenario !== 'idle' ? sweepSummary(conditions, options.p99BoundMs, sustainable) : undefined;
   if (summary) out.row(summary);
   return { steps, idle, history: [], summary };
 }
@@ -246,10 +252,10 @@ async function runHistoryScenario(options: BenchOptions, conditions: RunConditio
   }
 }
 
-/** How the bench starts Parley, the same for every scenario. */
-function serverSettings(options: BenchOptions, cpus: string | undefined): Omit<StartParleyOptions, 'url' | 'adminKey' | 'prefill'> {
+/** How the bench starts Parley, the same for every scenario (`store` decides between the two of --store both). */
+function serverSettings(options: BenchOptions, cpus: string | undefined, store: 'sqlite' | 'postgres' = options.store === 'postgres' ? 'postgres' : 'sqlite'): Omit<StartParleyOptions, 'url' | 'adminKey' | 'prefill'> {
   return {
-    store: options.store,
+    store,
     databaseUrl: options.databaseUrl,
     redisUrl: options.redisUrl,
     processes: options.processes,
@@ -278,7 +284,7 @@ async function prepareTarget(
   const parley = await startParley({
     ...(options.url !== undefined ? { url: options.url } : {}),
     ...(options.adminKey !== undefined ? { adminKey: options.adminKey } : {}),
-    ...serverSettings(options, serverCpus),
+    ...serverSettings(options, serverCpus, name === 'parley-postgres' ? 'postgres' : undefined),
   });
   try {
     if (options.url !== undefined && options.scenario !== 'idle') {
