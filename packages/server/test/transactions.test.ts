@@ -138,6 +138,25 @@ for (const impl of await storeImpls()) {
       ).rejects.toThrow('outer fails');
       expect(await has('nested-undone')).toBe(false);
     });
+
+    it('refuses the store of a transaction used after the transaction ended, and writes nothing through it', async () => {
+      const room = aConversation('usr_tx' as never);
+      await store.conversations.insert(room);
+      let leaked: Store | undefined;
+      await store.transaction(async (tx) => {
+        leaked = tx;
+        await tx.conversations.nextSeq(room.id, false, Date.now());
+      });
+      // A later transaction in flight must not take in the leaked store's write (SQLite runs a
+      // transaction's statements straight on its one connection while the transaction runs, and only then).
+      const later = store.transaction(async (tx) => {
+        await tx.idempotency.insert(record('later'));
+        await new Promise((r) => setTimeout(r, 20));
+      });
+      await expect(leaked!.conversations.nextSeq(room.id, false, Date.now())).rejects.toThrow();
+      await later;
+      expect((await store.conversations.get(room.id))?.lastSeq).toBe(room.lastSeq + 1);
+    });
   });
 }
 

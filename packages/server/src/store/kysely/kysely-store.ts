@@ -16,7 +16,7 @@ import { KyselySearchStore } from './kysely-search-store.js';
 import { KyselyAuditLogStore } from './kysely-audit-log-store.js';
 import { indexBacklog, indexWholeBacklog, SearchBacklog } from './search-backlog.js';
 import { migrationProvider } from './migrations/index.js';
-import { runPreparedDirectly } from './prepared-query.js';
+import { runningDirectly } from './prepared-query.js';
 import type { Database } from './schema.js';
 
 // PostgreSQL: batches run one at a time per lane, each on a connection of its own, its statements one
@@ -78,7 +78,6 @@ export class KyselyStore implements Store {
       }
     };
     this.dialect = seam.name;
-    if (!inTransaction && seam.runDirect) runPreparedDirectly(db, seam.runDirect);
     this.#lanes = inTransaction ? [] : groupCommitLanes(db, seam);
     const lane = this.#lanes[0];
     this.#searchBacklog =
@@ -103,7 +102,11 @@ export class KyselyStore implements Store {
 
   transaction<T>(fn: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
-    const body = (trx: Transaction<Database>) => fn(new KyselyStore(trx, this.seam, true, this.#searchBacklog));
+    const { runDirect } = this.seam;
+    const body = (trx: Transaction<Database>) => {
+      const tx = new KyselyStore(trx, this.seam, true, this.#searchBacklog);
+      return runDirect ? runningDirectly(trx, runDirect, () => fn(tx)) : fn(tx);
+    };
     const { key } = options;
     if (this.seam.name === 'sqlite') return this.#lanes[0]!.run(body, key);
     if (key === undefined) return this.db.transaction().execute(body);

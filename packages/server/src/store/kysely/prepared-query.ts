@@ -27,15 +27,21 @@ export const preparedSql = new Set<string>();
 /** Runs one statement on a database's only connection at once, as its driver would (see StoreDialect.runDirect). */
 export type DirectRunner = (sql: string, parameters: readonly unknown[]) => unknown[];
 
-// By the Kysely adapter of each database whose dialect can run statements directly (SQLite).
+// The transactions whose statements run directly, while their body runs.
 const directRunners = new WeakMap<object, DirectRunner>();
 
 /**
- * Lets prepared queries of `db` inside a transaction skip Kysely's connection handling (see
- * preparedQuery). Called once per database, by the store that owns it.
+ * Runs `body`, a transaction's work, with the prepared queries it makes on `trx` going straight to the
+ * connection through `run` (see preparedQuery). Only while `body` runs: a query on `trx` after it (a
+ * leak) goes through Kysely again, which refuses a transaction that has ended.
  */
-export function runPreparedDirectly(db: Kysely<Database>, run: DirectRunner): void {
-  directRunners.set(db.getExecutor().adapter, run);
+export async function runningDirectly<T>(trx: Kysely<Database>, run: DirectRunner, body: () => Promise<T>): Promise<T> {
+  directRunners.set(trx, run);
+  try {
+    return await body();
+  } finally {
+    directRunners.delete(trx);
+  }
 }
 
 interface Shape {
@@ -69,9 +75,9 @@ export function preparedQuery<Row, Args extends unknown[]>(
     const parameters = slots.map((slot, i) => (slot < 0 ? compiled.parameters[i] : args[slot]));
     // Inside a transaction the connection is the transaction's until it ends, so a statement of it can go
     // straight to the driver: Kysely's connection provider, executor and promise chain per statement were
-    // about a tenth of a message send (SQLite). Outside one, Kysely must queue it behind any transaction
-    // in flight on the one connection, or it would run inside that transaction.
-    const direct = db.isTransaction ? directRunners.get(adapter) : undefined;
+    // about a twentieth of a message send (SQLite). Outside one, Kysely must queue it behind any
+    // transaction in flight on the one connection, or it would run inside that transaction.
+    const direct = directRunners.get(db);
     if (direct) return direct(compiled.sql, parameters) as Row[];
     const result = await db.executeQuery<Row>({ ...compiled, parameters });
     return result.rows;

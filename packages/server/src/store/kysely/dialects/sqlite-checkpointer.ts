@@ -1,4 +1,5 @@
 import type * as Fs from 'node:fs';
+import type * as Os from 'node:os';
 import { createRequire } from 'node:module';
 import type * as WorkerThreads from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
@@ -55,6 +56,7 @@ function checkpointerThread(): void {
   /* eslint-disable @typescript-eslint/no-require-imports -- an eval worker is CommonJS: require is its only import */
   const { parentPort, workerData } = require('node:worker_threads') as typeof WorkerThreads;
   const { openSync, readSync, closeSync } = require('node:fs') as typeof Fs;
+  const { endianness } = require('node:os') as typeof Os;
   const Database = require((workerData as WorkerInput).driver) as typeof BetterSqlite3;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const input = workerData as WorkerInput;
@@ -65,6 +67,7 @@ function checkpointerThread(): void {
   db.pragma('busy_timeout = 200');
   const pageBytes = db.pragma('page_size', { simple: true }) as number;
   const header = Buffer.alloc(104);
+  const littleEndian = endianness() === 'LE';
   const stats: CheckpointStats = { passive: 0, restarts: 0 };
   let shm: number | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -73,7 +76,9 @@ function checkpointerThread(): void {
     try {
       shm ??= openSync(`${input.path}-shm`, 'r');
       if (readSync(shm, header, 0, header.length, 0) < header.length) return undefined;
-      return { mxFrame: header.readUInt32LE(16), nBackfill: header.readUInt32LE(96) };
+      return littleEndian
+        ? { mxFrame: header.readUInt32LE(16), nBackfill: header.readUInt32LE(96) }
+        : { mxFrame: header.readUInt32BE(16), nBackfill: header.readUInt32BE(96) };
     } catch {
       return undefined;
     }
