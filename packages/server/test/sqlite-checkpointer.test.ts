@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '@parley/server';
@@ -115,6 +117,25 @@ describe('sqlite store: its checkpointer', () => {
       } finally {
         await reopened.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets a process that has nothing else to do finish closing the store and go on after it', async () => {
+    // The checkpointer's thread does not keep a process alive; while the store stops it, something must,
+    // or a process whose last work is closing its store exits in the middle of the close, silently.
+    const dir = mkdtempSync(join(tmpdir(), 'parley-checkpoint-exit-'));
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        '--input-type=module',
+        '-e',
+        `const { openStore } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+         const store = await openStore({ url: ${JSON.stringify(join(dir, 'parley.db'))} });
+         await store.close();
+         process.stdout.write('closed\\n');`,
+      ]);
+      expect(stdout).toBe('closed\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -159,6 +159,9 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
         worker.postMessage('stats' satisfies WorkerCommand);
       }),
     stop: async () => {
+      // Held while it stops: an unreferenced worker is no reason to live, so a process with nothing else
+      // to do would exit here, in the middle of the store's close, and never run what follows it.
+      worker.ref();
       worker.postMessage('stop' satisfies WorkerCommand);
       await exited;
     },
