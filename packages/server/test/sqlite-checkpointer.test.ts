@@ -90,6 +90,21 @@ describe('sqlite: checkpoints beside the event loop', () => {
     expect(await checkpointer.stats()).toEqual({ passive: 0, restarts: 0 });
   });
 
+  it('reports a database without a wal-index to read, rather than never checkpointing it', async () => {
+    const other = join(dir, 'rollback.db');
+    const plain = new Database(other);
+    plain.pragma('journal_mode = DELETE');
+    plain.exec('CREATE TABLE t (x)');
+    const errors: Error[] = [];
+    checkpointer = startCheckpointer({ path: other, frames: 1, maxWalBytes: 1, intervalMs: 1, onError: (err) => errors.push(err) });
+    try {
+      await expect.poll(() => errors.length).toBe(1);
+      expect(errors[0]!.message).toMatch(/shm/);
+    } finally {
+      plain.close();
+    }
+  });
+
   it('reports a checkpointer that cannot open the database, so that the store checkpoints by itself again', async () => {
     const errors: Error[] = [];
     checkpointer = startCheckpointer({ path: join(dir, 'missing.db'), frames: 1, maxWalBytes: 1, intervalMs: 1, onError: (err) => errors.push(err) });

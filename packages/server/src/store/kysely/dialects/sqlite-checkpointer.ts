@@ -72,16 +72,15 @@ function checkpointerThread(): void {
   let shm: number | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  // A wal-index that cannot be read (no -shm file: another locking mode) is the checkpointer's failure,
+  // reported like any other, so that the connection checkpoints by itself again; a short one is not yet
+  // set up, with nothing to copy.
   const walIndex = (): { mxFrame: number; nBackfill: number } | undefined => {
-    try {
-      shm ??= openSync(`${input.path}-shm`, 'r');
-      if (readSync(shm, header, 0, header.length, 0) < header.length) return undefined;
-      return littleEndian
-        ? { mxFrame: header.readUInt32LE(16), nBackfill: header.readUInt32LE(96) }
-        : { mxFrame: header.readUInt32BE(16), nBackfill: header.readUInt32BE(96) };
-    } catch {
-      return undefined;
-    }
+    shm ??= openSync(`${input.path}-shm`, 'r');
+    if (readSync(shm, header, 0, header.length, 0) < header.length) return undefined;
+    return littleEndian
+      ? { mxFrame: header.readUInt32LE(16), nBackfill: header.readUInt32LE(96) }
+      : { mxFrame: header.readUInt32BE(16), nBackfill: header.readUInt32BE(96) };
   };
   const tick = (): void => {
     try {
