@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatHistory, formatIdle, formatSteps, type HistoryRow, type IdleRow, type StepRow } from './bench/bench-report.js';
-import { runBench, SCENARIOS, type BenchOptions, type Scenario } from './bench/run-bench.js';
+import { runBench, SCENARIOS, storeBothRefusal, type BenchOptions, type Scenario } from './bench/run-bench.js';
 import { CliError, EXIT_USAGE } from './cli-error.js';
 import type { CliIo } from './cli-io.js';
 
@@ -122,9 +122,8 @@ export function addBenchCommand(program: Command, io: CliIo, env: Env): void {
       if (flags.url !== undefined && (flags.store !== 'sqlite' || flags.processes > 1 || flags.inProcess)) {
         throw new CliError('--store, --processes and --in-process choose how the bench starts Parley: they do not apply with --url', EXIT_USAGE);
       }
-      if (flags.store === 'both' && (flags.processes > 1 || flags.scenario === 'history')) {
-        throw new CliError('--store both compares one process on each store, on the fan-out scenarios (not with --processes or history)', EXIT_USAGE);
-      }
+      const storeBothProblem = storeBothRefusal({ store: flags.store, url: flags.url, processes: flags.processes, scenario: flags.scenario });
+      if (storeBothProblem !== undefined) throw new CliError(storeBothProblem, EXIT_USAGE);
       const adminKey = flags.adminKey ?? env['PARLEY_ADMIN_KEY'];
       if (flags.url !== undefined && (adminKey === undefined || adminKey === '')) {
         throw new CliError('--url needs --admin-key (or PARLEY_ADMIN_KEY) to set up users and rooms', EXIT_USAGE);

@@ -107,9 +107,8 @@ export function assertLoopback(what: string, raw: string): void {
 export async function runBench(options: BenchOptions, out: BenchOutput): Promise<BenchResult> {
   if (options.url !== undefined) assertLoopback('--url', options.url);
   if (options.store !== 'sqlite' || options.processes > 1) assertLoopback('--database-url', options.databaseUrl);
-  if (options.store === 'both' && (options.url !== undefined || options.processes > 1 || options.scenario === 'history')) {
-    throw new Error('--store both compares the stores the bench starts, one process each, on the fan-out scenarios');
-  }
+  const storeBothProblem = storeBothRefusal(options);
+  if (storeBothProblem !== undefined) throw new Error(storeBothProblem);
   if (options.processes > 1) assertLoopback('--redis-url', options.redisUrl);
   const layout: RoomLayout = { rooms: options.rooms, membersPerRoom: options.members };
   const startsServers = options.url === undefined && !options.inProcess;
@@ -120,7 +119,7 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
     scenario: options.scenario,
     rooms: options.rooms,
     members: options.members,
-    store: options.url !== undefined ? 'unknown' : options.processes > 1 ? 'postgres' : options.store === 'both' ? 'sqlite' : options.store,
+    store: options.url !== undefined ? 'unknown' : options.processes > 1 ? 'postgres' : storeOf('parley', options),
     processes: options.processes,
     pinned: pinning ? `server cpu ${SERVER_CPUS}, generator cpu ${GENERATOR_CPUS}` : 'no',
     threads: options.threads,
@@ -144,7 +143,7 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
   }
   for (const name of targets) {
     const { target, members } = await prepareTarget(name, options, layout, serverCpus, out);
-    const targetConditions: RunConditions = name === 'parley-postgres' ? { ...conditions, store: 'postgres' } : conditions;
+    const targetConditions: RunConditions = name === 'parley' ? conditions : { ...conditions, store: storeOf(name, options) };
     for (const note of target.notes) out.note(note);
     const generator = BenchGenerator.create({ threads: options.threads, workerUrl: new URL('./generator-worker.js', import.meta.url) });
     const sample = target.pids.length > 0 ? () => sampleProcesses(target.pids) : undefined;
@@ -252,10 +251,24 @@ async function runHistoryScenario(options: BenchOptions, conditions: RunConditio
   }
 }
 
-/** How the bench starts Parley, the same for every scenario (`store` decides between the two of --store both). */
-function serverSettings(options: BenchOptions, cpus: string | undefined, store: 'sqlite' | 'postgres' = options.store === 'postgres' ? 'postgres' : 'sqlite'): Omit<StartParleyOptions, 'url' | 'adminKey' | 'prefill'> {
+/**
+ * Why `--store both` cannot run with these options, or undefined: it compares the stores of servers the
+ * bench starts, one process each, on the scenarios with a Parley target per store.
+ */
+export function storeBothRefusal(options: Pick<BenchOptions, 'store' | 'url' | 'processes' | 'scenario'>): string | undefined {
+  if (options.store !== 'both' || (options.url === undefined && options.processes === 1 && options.scenario !== 'history')) return undefined;
+  return '--store both compares one process on each store the bench starts, on the fan-out scenarios (not with --url, --processes or history)';
+}
+
+/** The database of a Parley target: `parley-postgres` is the PostgreSQL half of --store both. */
+function storeOf(name: TargetName, options: BenchOptions): 'sqlite' | 'postgres' {
+  return name === 'parley-postgres' || options.store === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/** How the bench starts Parley, the same for every scenario. */
+function serverSettings(options: BenchOptions, cpus: string | undefined, name: TargetName = 'parley'): Omit<StartParleyOptions, 'url' | 'adminKey' | 'prefill'> {
   return {
-    store,
+    store: storeOf(name, options),
     databaseUrl: options.databaseUrl,
     redisUrl: options.redisUrl,
     processes: options.processes,
@@ -284,7 +297,7 @@ async function prepareTarget(
   const parley = await startParley({
     ...(options.url !== undefined ? { url: options.url } : {}),
     ...(options.adminKey !== undefined ? { adminKey: options.adminKey } : {}),
-    ...serverSettings(options, serverCpus, name === 'parley-postgres' ? 'postgres' : undefined),
+    ...serverSettings(options, serverCpus, name),
   });
   try {
     if (options.url !== undefined && options.scenario !== 'idle') {

@@ -32,17 +32,18 @@ export function createSqliteDialect(path: string): StoreDialect {
   db.pragma(`cache_size = -${CACHE_KIB}`);
   const checkpointer = path === ':memory:' ? undefined : checkpointBesideTheLoop(db, path);
   const cached = withStatementCache(db);
+  const runDirect = (sql: string, parameters: readonly unknown[]): unknown[] => {
+    const statement = cached.prepare(sql);
+    if (statement.reader) return statement.all(parameters);
+    statement.run(parameters);
+    return [];
+  };
   return {
     name: 'sqlite',
     ...(checkpointer ? { beforeClose: () => checkpointer.stop() } : {}),
     kyselyDialect: new ImmediateSqliteDialect({ database: cached }),
-    execDirect: (sql) => void cached.prepare(sql).run(),
-    runDirect: (sql, parameters) => {
-      const statement = cached.prepare(sql);
-      if (statement.reader) return statement.all(parameters);
-      statement.run(parameters);
-      return [];
-    },
+    execDirect: (sql) => void runDirect(sql, []),
+    runDirect,
     isUniqueViolation: (err) =>
       typeof err === 'object' &&
       err !== null &&
