@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '@parley/server';
 import { newId } from '../src/domain/index.js';
 import { laneOf } from '../src/store/kysely/kysely-store.js';
-import { aConversation } from './contracts/fixtures.js';
+import pg from 'pg';
+import { aConversation, aMessage, aUser } from './contracts/fixtures.js';
 import { PG_URL, storeImpls } from './helpers/test-stores.js';
 
 // Transactions started together (in one event-loop turn) must each behave as a transaction of their
@@ -14,6 +15,25 @@ import { PG_URL, storeImpls } from './helpers/test-stores.js';
 type UserId = Parameters<Store['idempotency']['get']>[0];
 const user = 'usr_tx' as UserId;
 const record = (key: string, resultId = 'r') => ({ userId: user, scope: 's', key, requestHash: 'h', resultId, createdAt: 1 });
+
+type Conversation = ReturnType<typeof aConversation>;
+
+/** A message send's append (see MessageStore.appendWithEvent): `content` at `at`, its event carrying it. */
+function appendTo(c: Conversation, senderId: UserId, content: string, at: number) {
+  const { seq: _seq, ...message } = aMessage(c, 0, senderId, { content, createdAt: at });
+  const event = {
+    id: newId('event'), conversationId: c.id, type: 'message.created' as const, actorId: senderId, createdAt: at,
+    messageId: message.id, visibleTo: null, authorId: senderId, historyAt: at,
+  };
+  return { message, event, data: ['{"message":{"seq":', `,"content":${JSON.stringify(content)}}}`] as const };
+}
+
+/** What a conversation holds, in seq order: its events' data and its messages' contents. */
+async function contentsOf(store: Store, c: Conversation) {
+  const events = await store.events.listAfter(c.id, { afterSeq: 0, limit: 1000, viewer: null });
+  const messages = await store.messages.listPage(c.id, { order: 'asc', limit: 1000, viewer: { userId: user, historyFrom: null } });
+  return { events: events.map((e) => [e.seq, e.data]), messages: messages.map((m) => [m.seq, m.content]) };
+}
 
 for (const impl of await storeImpls()) {
   describe(`transactions started together (${impl.name})`, () => {
@@ -139,6 +159,74 @@ for (const impl of await storeImpls()) {
       expect(await has('nested-undone')).toBe(false);
     });
 
+    it('keeps the order asked within a key when independent transactions run side by side, whatever each does first', async () => {
+      const alice = aUser();
+      await store.users.insert(alice);
+      const convs = [aConversation(alice.id), aConversation(alice.id), aConversation(alice.id)];
+      for (const c of convs) await store.conversations.insert(c);
+      await store.members.insert({ conversationId: convs[0]!.id, userId: alice.id, role: 'owner', historyFrom: null, joinedAt: 1 });
+      const results = await Promise.all(
+        Array.from({ length: 45 }, (_, i) => {
+          const c = convs[i % 3]!;
+          return store.transaction(
+            async (tx) => {
+              const access = await tx.conversations.getWithMember(c.id, alice.id);
+              // Some reach their append later than those after them (a send with mentions reads users first).
+              for (let k = 0; k < (i * 7) % 4; k++) await tx.users.get(alice.id);
+              const seqs = await tx.messages.appendWithEvent(appendTo(c, alice.id as UserId, `m${i}`, 1000 + i));
+              return { role: access?.member?.role ?? null, found: access !== undefined, ...seqs };
+            },
+            { key: c.id, independent: true },
+          );
+        }),
+      );
+      for (const [n, c] of convs.entries()) {
+        const mine = results.filter((_, i) => i % 3 === n);
+        expect(mine.map((r) => [r.seq, r.messageSeq])).toEqual(Array.from({ length: 15 }, (_, k) => [k + 1, k + 1]));
+        expect(mine.every((r) => r.found && r.role === (n === 0 ? 'owner' : null))).toBe(true);
+        const contents = Array.from({ length: 15 }, (_, k) => `m${3 * k + n}`);
+        expect(await contentsOf(store, c)).toEqual({
+          events: contents.map((content, k) => [k + 1, `{"message":{"seq":${k + 1},"content":"${content}"}}`]),
+          messages: contents.map((content, k) => [k + 1, content]),
+        });
+        expect(await store.conversations.get(c.id)).toMatchObject({ lastSeq: 15, lastMessageSeq: 15, lastActivityAt: 1000 + 42 + n });
+      }
+    });
+
+    it('runs a batch of independent transactions again one by one when one fails: it takes nothing, the rest stay dense', async () => {
+      const alice = aUser();
+      await store.users.insert(alice);
+      const convs = [aConversation(alice.id), aConversation(alice.id)];
+      for (const c of convs) await store.conversations.insert(c);
+      const fails = (i: number) => i % 7 === 3 || i === 12;
+      const results = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) => {
+          const c = convs[i % 2]!;
+          return store.transaction(
+            async (tx) => {
+              await tx.conversations.getWithMember(c.id, alice.id);
+              const { messageSeq } = await tx.messages.appendWithEvent(appendTo(c, alice.id as UserId, `f${i}`, 2000 + i));
+              if (i % 7 === 3) throw new Error(`send ${i} refused after its append`);
+              // 12 conflicts with 8 (same key, so 8 is asked for first): a failed statement, not a thrown error.
+              if (i === 8 || i === 12) await tx.idempotency.insert(record('same-key'));
+              return messageSeq;
+            },
+            { key: c.id, independent: true },
+          );
+        }),
+      );
+      for (const [i, r] of results.entries()) {
+        if (i === 12) expect(r).toMatchObject({ status: 'rejected', reason: { name: 'StoreConflict' } });
+        else if (fails(i)) expect(r).toMatchObject({ status: 'rejected', reason: { message: `send ${i} refused after its append` } });
+        else expect(r.status).toBe('fulfilled');
+      }
+      for (const [n, c] of convs.entries()) {
+        const kept = results.flatMap((r, i) => (i % 2 === n && !fails(i) ? [[(r as PromiseFulfilledResult<number>).value, `f${i}`]] : []));
+        expect(kept.map(([seq]) => seq)).toEqual(Array.from({ length: kept.length }, (_, k) => k + 1));
+        expect((await contentsOf(store, c)).messages).toEqual(kept);
+      }
+    });
+
     it('refuses the store of a transaction used after the transaction ended, and writes nothing through it', async () => {
       const room = aConversation('usr_tx' as never);
       await store.conversations.insert(room);
@@ -161,6 +249,51 @@ for (const impl of await storeImpls()) {
 }
 
 const postgres = (await storeImpls()).some((impl) => impl.name === 'postgres');
+
+describe.runIf(postgres)('independent transactions side by side (postgres)', () => {
+  it('sends a batch of message appends as four statements, whatever its size', async () => {
+    // Counted at the driver: every statement the store sends is one call of a connection's query.
+    const query = pg.Client.prototype.query;
+    let statements = 0;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      statements += 1;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    const store = await openStore({ url: PG_URL, schema: `parley_test_${randomBytes(6).toString('hex')}`, dropSchemaOnClose: true });
+    try {
+      const alice = aUser();
+      await store.users.insert(alice);
+      // Two conversations in one lane: one batch.
+      const convs: Conversation[] = [];
+      while (convs.length < 2) {
+        const c = aConversation(alice.id);
+        if (convs.length === 0 || laneOf(c.id) === laneOf(convs[0]!.id)) convs.push(c);
+      }
+      for (const c of convs) await store.conversations.insert(c);
+      const send = (i: number) => {
+        const c = convs[i % 2]!;
+        return store.transaction(
+          async (tx) => {
+            await tx.conversations.getWithMember(c.id, alice.id);
+            return (await tx.messages.appendWithEvent(appendTo(c, alice.id as UserId, `s${i}`, 3000 + i))).messageSeq;
+          },
+          { key: c.id, independent: true },
+        );
+      };
+      for (const size of [2, 40]) {
+        statements = 0;
+        const seqs = await Promise.all(Array.from({ length: size }, (_, i) => send(i)));
+        // begin, the reads, the appends, commit; one by one it was 2 × size + 2.
+        expect(statements).toBe(4);
+        expect(seqs.filter((_, i) => i % 2 === 0)).toEqual(seqs.filter((_, i) => i % 2 === 1));
+      }
+      expect(await store.conversations.get(convs[0]!.id)).toMatchObject({ lastSeq: 21, lastMessageSeq: 21 });
+    } finally {
+      pg.Client.prototype.query = query;
+      await store.close();
+    }
+  });
+});
 
 describe.runIf(postgres)('keyed transactions of two processes (postgres)', () => {
   it('runs batches again one by one when they deadlock each other', async () => {

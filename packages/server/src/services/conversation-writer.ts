@@ -151,9 +151,15 @@ export class ConversationWriter {
 /**
  * Runs `fn` in one transaction with a writer, then publishes what it appended. `key`, the conversation
  * written, lets the store group the transaction's commit with others (see Store.transaction); only
- * transactions that write that one conversation may pass it.
+ * transactions that write that one conversation may pass it. `independent`: see
+ * TransactionOptions.independent.
  */
-export async function writeConversation<T>(ctx: ServiceContext, fn: (w: ConversationWriter) => Promise<T>, key?: ConversationId): Promise<T> {
+export async function writeConversation<T>(
+  ctx: ServiceContext,
+  fn: (w: ConversationWriter) => Promise<T>,
+  key?: ConversationId,
+  { independent = false }: { independent?: boolean } = {},
+): Promise<T> {
   let pending: EventRecord[] = [];
   const now = ctx.clock();
   const result = await ctx.store.transaction(
@@ -162,7 +168,7 @@ export async function writeConversation<T>(ctx: ServiceContext, fn: (w: Conversa
       pending = [];
       return fn(new ConversationWriter(tx, now, pending));
     },
-    key === undefined ? {} : { key },
+    key === undefined ? {} : { key, independent },
   );
   for (const event of pending) ctx.bus.publish({ kind: 'event', event });
   return result;

@@ -86,7 +86,10 @@ export class MessageService {
           await w.tx.idempotency.insert({ userId: actor.id, scope, key, requestHash: hash, resultId: sent.id, createdAt: w.now });
         }
         return sent;
-      }, conversationId);
+        // Independent: a send reads only what no other send changes (the conversation's settings, memberships,
+        // uploads) and takes its seq atomically; two sends racing for one upload or idempotency key make
+        // their batch fail and run again one by one.
+      }, conversationId, { independent: true });
       return { message: renderMessage(message), replayed: false };
     } catch (err) {
       // A concurrent request with the same key committed first: answer with its result.

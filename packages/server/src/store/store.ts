@@ -407,6 +407,13 @@ export interface AuditLogStore {
 export interface TransactionOptions {
   /** The conversation the transaction writes (and locks); see {@link Store.transaction}. */
   key?: string;
+  /**
+   * The transaction neither depends on what the other transactions grouped with it write nor they on what
+   * it writes, beyond what each store call does atomically (taking a seq): it may run side by side with
+   * them (PostgreSQL gathers their statements into one per kind). A message send is; an edit, which reads
+   * the message an earlier transaction may have changed, is not. Only with `key`.
+   */
+  independent?: boolean;
 }
 
 /** The root of the store. A transaction hands over a `Store` of the same shape. */

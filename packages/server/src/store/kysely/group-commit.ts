@@ -1,11 +1,19 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
-type Body = (trx: Transaction<Database>) => Promise<unknown>;
+/** A transaction's body; `position` is its place in the batch when it runs side by side with others. */
+type Body = (trx: Transaction<Database>, position?: number) => Promise<unknown>;
+
+/** What runs a batch's transactions side by side learns from the group commit. */
+export interface SideBySide {
+  /** The transaction at `position` has ended (its body settled). */
+  ended(position: number): void;
+}
 
 interface Pending {
   fn: Body;
   key: string;
+  independent: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -26,6 +34,12 @@ export interface GroupCommitOptions {
    * deadlock), not for what it did? A transaction of a batch that fails so is run again on its own.
    */
   isTransient?: (err: unknown) => boolean;
+  /**
+   * Lets the independent transactions of a batch run side by side (see `run`), inside this wrapper,
+   * which gathers the statements they make together (StatementBatcher). Without it, a batch's
+   * transactions always run one after another.
+   */
+  concurrently?: <T>(trx: Transaction<Database>, keys: readonly string[], run: (sideBySide: SideBySide) => Promise<T>) => Promise<T>;
 }
 
 class CallerFailed {
@@ -55,6 +69,10 @@ class CallerFailed {
  * A batch runs its transactions in key order (stable, so one key's stay in the order they were asked
  * for): two batches that lock rows by key take them in the same order. One transaction alone in its
  * turn runs as a plain transaction. One batch runs at a time.
+ *
+ * With the `concurrently` option (PostgreSQL), a batch's independent transactions (message sends) run
+ * side by side and their statements are gathered into one per kind: a batch of sends costs the same
+ * few round trips whatever its size. Such a batch that fails in any way is run again as above.
  */
 export class GroupCommit {
   #queue: Pending[] = [];
@@ -66,9 +84,16 @@ export class GroupCommit {
     private readonly options: GroupCommitOptions,
   ) {}
 
-  run<T>(fn: (trx: Transaction<Database>) => Promise<T>, key = ''): Promise<T> {
+  /**
+   * Runs `fn` in the next batch. An `independent` transaction does not depend on what the others of its
+   * batch write, nor they on what it writes, beyond what each statement does atomically (a seq taken):
+   * with the `concurrently` option, consecutive independent transactions of a batch run side by side.
+   * Any failure among them rolls the batch back and runs it again one transaction after another, as
+   * described above.
+   */
+  run<T>(fn: (trx: Transaction<Database>, position?: number) => Promise<T>, key = '', independent = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, key, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ fn, key, independent, resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
   }
@@ -89,11 +114,49 @@ export class GroupCommit {
         await this.#alone(batch[0]!);
         return;
       }
+      if (this.options.concurrently && batch.some((item) => item.independent) && (await this.#sideBySide(batch, this.options.concurrently))) return;
       await this.#optimistic(batch);
     } finally {
       this.#running = false;
       this.#schedule();
     }
+  }
+
+  /**
+   * Runs the batch with its consecutive independent transactions side by side; a dependent one waits for
+   * those before it and runs alone. False, with nothing kept, when any of them failed.
+   */
+  async #sideBySide(batch: Pending[], concurrently: NonNullable<GroupCommitOptions['concurrently']>): Promise<boolean> {
+    let values: unknown[];
+    try {
+      values = await this.db.transaction().execute((trx) =>
+        concurrently(trx, batch.map((item) => item.key), async (sideBySide) => {
+          const results: unknown[] = [];
+          for (let i = 0; i < batch.length; ) {
+            let end = i + 1;
+            if (batch[i]!.independent) while (end < batch.length && batch[end]!.independent) end += 1;
+            const running = batch.slice(i, end).map((item, j) => {
+              const position = i + j;
+              const body = item.fn(trx, position);
+              void body.then(() => sideBySide.ended(position), () => sideBySide.ended(position));
+              return body;
+            });
+            const settled = await Promise.allSettled(running);
+            for (const outcome of settled) {
+              // Rolls the batch back; which transaction failed, and why, the one-by-one run finds out.
+              if (outcome.status === 'rejected') throw outcome.reason;
+              results.push(outcome.value);
+            }
+            i = end;
+          }
+          return results;
+        }),
+      );
+    } catch {
+      return false;
+    }
+    values.forEach((value, i) => batch[i]!.resolve(value));
+    return true;
   }
 
   async #withSavepoints(batch: Pending[]): Promise<void> {

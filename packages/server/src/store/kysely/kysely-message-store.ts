@@ -7,6 +7,7 @@ import type { Guard } from './guard.js';
 import type { SearchBacklog } from './search-backlog.js';
 import { atomically, indexTokens, writeMessageIndex } from './search-index.js';
 import { arg, insertRow, preparedQuery, preparedSql } from './prepared-query.js';
+import { batcherOf, type BatchedStatement } from './statement-batcher.js';
 import { nextMessageSeq } from './kysely-conversation-store.js';
 
 // The two inserts of every message send, compiled once (see preparedQuery).
@@ -38,6 +39,64 @@ const APPEND_WITH_EVENT_POSTGRES = `with s as (
 )
 select last_seq, last_message_seq from s`;
 preparedSql.add(APPEND_WITH_EVENT_POSTGRES);
+
+type Seqs = { last_seq: number; last_message_seq: number };
+
+/** The parameters of APPEND_WITH_EVENT_POSTGRES, in order (APPEND_MANY_POSTGRES takes each as an array). */
+function appendParameters({ message, event, data: [head, tail] }: MessageAppend): unknown[] {
+  const m = messageToRow({ ...message, seq: 0 });
+  const e = eventToRow({ ...event, seq: 0, data: '' });
+  return [
+    message.createdAt, message.conversationId, m.id, m.type, m.content, m.sender_id, m.sender_display_name, m.metadata,
+    m.share, m.system, m.visible_to, m.attachments, m.mentions, m.version, m.edited_at, m.deleted_at, indexTokens(message),
+    e.id, e.type, e.actor_id, e.created_at, head, tail, e.visible_to, e.author_id, e.history_at,
+  ];
+}
+
+// PostgreSQL, sends side by side (StatementBatcher): the appends of a whole batch in one statement. Each
+// conversation's counters move once by its number of messages, which take its seqs in call order; the
+// conversations are locked in id order first, as one by one the batch's key order would lock them.
+const APPEND_MANY_POSTGRES = `with p as (
+  select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+    $10::text[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::bigint[], $16::bigint[], $17::text[], $18::text[], $19::text[],
+    $20::text[], $21::bigint[], $22::text[], $23::text[], $24::text[], $25::text[], $26::bigint[])
+    with ordinality as p(created_at, conversation_id, id, type, content, sender_id, sender_display_name, metadata, share, system,
+      visible_to, attachments, mentions, version, edited_at, deleted_at, tokens, e_id, e_type, e_actor_id, e_created_at, head, tail,
+      e_visible_to, e_author_id, e_history_at, ord)
+), g as (
+  select conversation_id, count(*)::bigint as n, (array_agg(created_at order by ord desc))[1] as at from p group by conversation_id
+), l as (
+  select id from conversations where id in (select conversation_id from g) order by id for update
+), s as (
+  update conversations c set last_seq = c.last_seq + g.n, last_message_seq = c.last_message_seq + g.n, last_activity_at = g.at
+  from g join l on l.id = g.conversation_id where c.id = g.conversation_id
+  returning c.id, c.last_seq, c.last_message_seq, g.n
+), r as (
+  select p.*, s.last_seq - s.n + row_number() over w as seq, s.last_message_seq - s.n + row_number() over w as message_seq
+  from p join s on s.id = p.conversation_id window w as (partition by p.conversation_id order by p.ord)
+), m as (
+  insert into messages (id, conversation_id, seq, type, content, sender_id, sender_display_name, metadata, share, system,
+    visible_to, attachments, mentions, version, created_at, edited_at, deleted_at)
+  select id, conversation_id, message_seq, type, content, sender_id, sender_display_name, metadata, share, system,
+    visible_to, attachments, mentions, version, created_at, edited_at, deleted_at from r
+), i as (
+  insert into message_search (message_id, tokens) select id, tokens from r where tokens <> ''
+), e as (
+  insert into events (id, conversation_id, seq, type, actor_id, created_at, data, message_id, visible_to, author_id, history_at)
+  select e_id, conversation_id, seq, e_type, e_actor_id, e_created_at, head || message_seq || tail, id, e_visible_to, e_author_id,
+    e_history_at from r
+)
+select ord, seq as last_seq, message_seq as last_message_seq from r`;
+preparedSql.add(APPEND_MANY_POSTGRES);
+
+const appendManyWithEvents: BatchedStatement<unknown[], Seqs | undefined> = {
+  async runMany(db, inputs) {
+    const columns = inputs[0]!.map((_, column) => inputs.map((parameters) => parameters[column]));
+    const { rows } = await db.executeQuery<Seqs & { ord: number }>(CompiledQuery.raw(APPEND_MANY_POSTGRES, columns));
+    const byOrd = new Map(rows.map(({ ord, ...seqs }) => [ord, seqs]));
+    return inputs.map((_, i) => byOrd.get(i + 1));
+  },
+};
 
 interface PageShape {
   order: 'asc' | 'desc';
@@ -81,24 +140,23 @@ export class KyselyMessageStore implements MessageStore {
     private readonly dialect: 'sqlite' | 'postgres',
     /** SQLite: new messages are indexed for search by the backlog, after their commit. */
     private readonly searchBacklog?: SearchBacklog,
+    /** The transaction's place in its batch (see StatementBatcher): its appends keep their order. */
+    private readonly position?: number,
   ) {}
 
-  async appendWithEvent({ message, event, data: [head, tail] }: MessageAppend): Promise<{ seq: number; messageSeq: number }> {
+  async appendWithEvent(append: MessageAppend): Promise<{ seq: number; messageSeq: number }> {
+    const { message, event, data: [head, tail] } = append;
     const noSeq = (conversationId: string): Error => new Error(`No conversation ${conversationId} to take a seq from`);
     if (this.dialect === 'postgres') {
-      const m = messageToRow({ ...message, seq: 0 });
-      const e = eventToRow({ ...event, seq: 0, data: '' });
-      const parameters = [
-        message.createdAt, message.conversationId, m.id, m.type, m.content, m.sender_id, m.sender_display_name, m.metadata,
-        m.share, m.system, m.visible_to, m.attachments, m.mentions, m.version, m.edited_at, m.deleted_at, indexTokens(message),
-        e.id, e.type, e.actor_id, e.created_at, head, tail, e.visible_to, e.author_id, e.history_at,
-      ];
-      const { rows } = await this.guard('messages.seq', () =>
-        this.db.executeQuery<{ last_seq: number; last_message_seq: number }>(CompiledQuery.raw(APPEND_WITH_EVENT_POSTGRES, parameters)),
-      );
-      const [row] = rows;
-      if (!row) throw noSeq(message.conversationId);
-      return { seq: row.last_seq, messageSeq: row.last_message_seq };
+      const parameters = appendParameters(append);
+      const batcher = batcherOf(this.db);
+      const seqs = batcher
+        ? await this.guard('messages.seq', () =>
+            batcher.add(appendManyWithEvents, parameters, this.position === undefined ? undefined : { position: this.position, keepsOrder: true }),
+          )
+        : (await this.guard('messages.seq', () => this.db.executeQuery<Seqs>(CompiledQuery.raw(APPEND_WITH_EVENT_POSTGRES, parameters)))).rows[0];
+      if (!seqs) throw noSeq(message.conversationId);
+      return { seq: seqs.last_seq, messageSeq: seqs.last_message_seq };
     }
     return atomically(this.db, async (db) => {
       const [row] = await nextMessageSeq(db, message.createdAt, message.conversationId);

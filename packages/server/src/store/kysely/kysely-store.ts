@@ -17,6 +17,7 @@ import { KyselyAuditLogStore } from './kysely-audit-log-store.js';
 import { indexBacklog, indexWholeBacklog, SearchBacklog } from './search-backlog.js';
 import { migrationProvider } from './migrations/index.js';
 import { runningDirectly } from './prepared-query.js';
+import { batchingStatements } from './statement-batcher.js';
 import type { Database } from './schema.js';
 
 // PostgreSQL: batches run one at a time per lane, each on a connection of its own, its statements one
@@ -32,7 +33,11 @@ function groupCommitLanes(db: Kysely<Database>, seam: StoreDialect): GroupCommit
   if (seam.name === 'sqlite') {
     return [new GroupCommit(db, { maxBatch: SQLITE_MAX_BATCH, ...(seam.execDirect ? { execDirect: seam.execDirect } : {}) })];
   }
-  const options = { maxBatch: POSTGRES_MAX_BATCH, ...(seam.isTransient ? { isTransient: seam.isTransient } : {}) };
+  const options = {
+    maxBatch: POSTGRES_MAX_BATCH,
+    ...(seam.isTransient ? { isTransient: seam.isTransient } : {}),
+    concurrently: batchingStatements,
+  };
   return Array.from({ length: POSTGRES_LANES }, () => new GroupCommit(db, options));
 }
 
@@ -68,6 +73,8 @@ export class KyselyStore implements Store {
     private readonly seam: StoreDialect,
     private readonly inTransaction = false,
     searchBacklog?: SearchBacklog,
+    /** A transaction's store: the transaction's place in its batch, when it runs side by side with others. */
+    position?: number,
   ) {
     const guard: Guard = async (constraint, write) => {
       try {
@@ -86,7 +93,7 @@ export class KyselyStore implements Store {
     this.apiKeys = new KyselyApiKeyStore(db, guard);
     this.conversations = new KyselyConversationStore(db, guard);
     this.members = new KyselyMemberStore(db, guard);
-    this.messages = new KyselyMessageStore(db, guard, seam.name, this.#searchBacklog);
+    this.messages = new KyselyMessageStore(db, guard, seam.name, this.#searchBacklog, position);
     this.events = new KyselyEventStore(db, guard);
     this.idempotency = new KyselyIdempotencyStore(db, guard);
     this.groups = new KyselyGroupStore(db, guard);
@@ -103,14 +110,14 @@ export class KyselyStore implements Store {
   transaction<T>(fn: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
     const { runDirect } = this.seam;
-    const body = (trx: Transaction<Database>) => {
-      const tx = new KyselyStore(trx, this.seam, true, this.#searchBacklog);
+    const body = (trx: Transaction<Database>, position?: number) => {
+      const tx = new KyselyStore(trx, this.seam, true, this.#searchBacklog, position);
       return runDirect ? runningDirectly(trx, runDirect, () => fn(tx)) : fn(tx);
     };
-    const { key } = options;
-    if (this.seam.name === 'sqlite') return this.#lanes[0]!.run(body, key);
+    const { key, independent = false } = options;
+    if (this.seam.name === 'sqlite') return this.#lanes[0]!.run(body, key, independent);
     if (key === undefined) return this.db.transaction().execute(body);
-    return this.#lanes[laneOf(key, this.#lanes.length)]!.run(body, key);
+    return this.#lanes[laneOf(key, this.#lanes.length)]!.run(body, key, independent);
   }
 
   async migrate(): Promise<void> {
