@@ -16,7 +16,7 @@ import { conversationFromRow, conversationToRow, memberFromRow } from './rows.js
 import type { Guard } from './guard.js';
 import { atomically, deleteRoomIndex, writeRoomIndex } from './search-index.js';
 import { arg, preparedQuery, preparedSql } from './prepared-query.js';
-import { batcherOf, type BatchedStatement } from './statement-batcher.js';
+import { batcherOf, byOrdinal, type BatchedStatement } from './statement-batcher.js';
 import type { MemberRole } from '@parley/protocol';
 
 const ADMIN_SORT_COLUMNS = { created: 'created_at', updated: 'updated_at', activity: 'last_activity_at', members: 'member_count' } as const;
@@ -58,8 +58,7 @@ const accessOfMany: BatchedStatement<readonly [id: string, userId: string], Conv
     const { rows } = await db.executeQuery<ConversationWithMemberRow & { ord: number }>(
       CompiledQuery.raw(ACCESS_OF_MANY_POSTGRES, [inputs.map(([id]) => id), inputs.map(([, userId]) => userId)]),
     );
-    const byOrd = new Map(rows.map(({ ord, ...row }) => [ord, row as ConversationWithMemberRow]));
-    return inputs.map((_, i) => byOrd.get(i + 1));
+    return byOrdinal<ConversationWithMemberRow>(rows, inputs.length);
   },
 };
 

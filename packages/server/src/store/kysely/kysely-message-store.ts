@@ -7,7 +7,7 @@ import type { Guard } from './guard.js';
 import type { SearchBacklog } from './search-backlog.js';
 import { atomically, indexTokens, writeMessageIndex } from './search-index.js';
 import { arg, insertRow, preparedQuery, preparedSql } from './prepared-query.js';
-import { batcherOf, type BatchedStatement } from './statement-batcher.js';
+import { batcherOf, byOrdinal, type BatchedStatement } from './statement-batcher.js';
 import { nextMessageSeq } from './kysely-conversation-store.js';
 
 // The two inserts of every message send, compiled once (see preparedQuery).
@@ -93,8 +93,7 @@ const appendManyWithEvents: BatchedStatement<unknown[], Seqs | undefined> = {
   async runMany(db, inputs) {
     const columns = inputs[0]!.map((_, column) => inputs.map((parameters) => parameters[column]));
     const { rows } = await db.executeQuery<Seqs & { ord: number }>(CompiledQuery.raw(APPEND_MANY_POSTGRES, columns));
-    const byOrd = new Map(rows.map(({ ord, ...seqs }) => [ord, seqs]));
-    return inputs.map((_, i) => byOrd.get(i + 1));
+    return byOrdinal<Seqs>(rows, inputs.length);
   },
 };
 

@@ -20,8 +20,9 @@ import { runningDirectly } from './prepared-query.js';
 import { batchingStatements } from './statement-batcher.js';
 import type { Database } from './schema.js';
 
-// PostgreSQL: batches run one at a time per lane, each on a connection of its own, its statements one
-// round trip after another; several lanes keep the pool busy. Two batches never share a key (one key, one
+// PostgreSQL: batches run one at a time per lane, each on a connection of its own; several lanes keep the
+// pool busy. A batch's sends run side by side, their statements gathered (StatementBatcher), so a batch of
+// sends is four round trips; the rest of a batch runs one transaction after another. Two batches never share a key (one key, one
 // lane) and take their locks in key order, so batches of one process cannot deadlock each other; those of
 // two processes could only through locks outside their keys, and are then run again one by one.
 const POSTGRES_LANES = 4;

@@ -1,5 +1,6 @@
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { transactionScope } from './transaction-scope.js';
 
 const SLOT = Symbol('prepared-query argument');
 
@@ -27,21 +28,15 @@ export const preparedSql = new Set<string>();
 /** Runs one statement on a database's only connection at once, as its driver would (see StoreDialect.runDirect). */
 export type DirectRunner = (sql: string, parameters: readonly unknown[]) => unknown[];
 
-// The transactions whose statements run directly, while their body runs.
-const directRunners = new WeakMap<object, DirectRunner>();
+const directRunners = transactionScope<DirectRunner>();
 
 /**
  * Runs `body`, a transaction's work, with the prepared queries it makes on `trx` going straight to the
  * connection through `run` (see preparedQuery). Only while `body` runs: a query on `trx` after it (a
  * leak) goes through Kysely again, which refuses a transaction that has ended.
  */
-export async function runningDirectly<T>(trx: Kysely<Database>, run: DirectRunner, body: () => Promise<T>): Promise<T> {
-  directRunners.set(trx, run);
-  try {
-    return await body();
-  } finally {
-    directRunners.delete(trx);
-  }
+export function runningDirectly<T>(trx: Kysely<Database>, run: DirectRunner, body: () => Promise<T>): Promise<T> {
+  return directRunners.run(trx, run, body);
 }
 
 interface Shape {

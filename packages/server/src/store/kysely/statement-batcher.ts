@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { transactionScope } from './transaction-scope.js';
 
 /**
  * A statement that can do the work of many calls at once: `runMany` gets the inputs of every call sent
@@ -110,27 +111,31 @@ export class StatementBatcher {
   }
 }
 
-const batchers = new WeakMap<Kysely<Database>, StatementBatcher>();
+const batchers = transactionScope<StatementBatcher>();
 
 /**
  * Runs `run` with the calls made on transaction `trx` gathered (see StatementBatcher); `keys` are the
  * keys of the batch's transactions, by position.
  */
-export async function batchingStatements<T>(
+export function batchingStatements<T>(
   trx: Kysely<Database>,
   keys: readonly string[],
   run: (batcher: StatementBatcher) => Promise<T>,
 ): Promise<T> {
   const batcher = new StatementBatcher(trx, keys);
-  batchers.set(trx, batcher);
-  try {
-    return await run(batcher);
-  } finally {
-    batchers.delete(trx);
-  }
+  return batchers.run(trx, batcher, () => run(batcher));
 }
 
 /** The batcher gathering the calls of `db`'s transaction, when its transactions run side by side now. */
 export function batcherOf(db: Kysely<Database>): StatementBatcher | undefined {
   return batchers.get(db);
+}
+
+/**
+ * The rows of a `runMany` statement that numbers its inputs from 1 (`with ordinality as …(…, ord)`), one
+ * per input in input order; undefined for an input without a row.
+ */
+export function byOrdinal<R>(rows: readonly (R & { ord: number })[], inputs: number): (R | undefined)[] {
+  const byOrd = new Map(rows.map(({ ord, ...row }) => [ord, row as R]));
+  return Array.from({ length: inputs }, (_, i) => byOrd.get(i + 1));
 }
