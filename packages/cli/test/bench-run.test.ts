@@ -202,7 +202,9 @@ describe('parley bench, the other scenarios', () => {
     for (const row of result.idle) {
       // In process, the server's memory cannot be told apart from the generator's: no figure rather than a wrong one.
       expect(row).toMatchObject({ kind: 'idle', connections: TINY.rooms * TINY.members, hold_s: 1, server_rss_before_mb: null, rss_per_connection_kb: null });
-      expect(row.connect_s).toBeGreaterThan(0);
+      // A duration, not a bound on one: a few members on loopback can connect within the 10 ms it is rounded to.
+      expect(row.connect_s).toBeGreaterThanOrEqual(0);
+      expect(Number.isFinite(row.connect_s)).toBe(true);
     }
   }, RUN_TIMEOUT_MS);
 

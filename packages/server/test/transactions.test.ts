@@ -81,7 +81,12 @@ for (const impl of await storeImpls()) {
       const third = store.transaction(async (tx) => (await tx.idempotency.get(user, 's', 'k'))?.resultId);
       await expect(first).resolves.toBeUndefined();
       await expect(second).rejects.toMatchObject({ name: 'StoreConflict' });
-      await expect(third).resolves.toBe('first');
+      // SQLite groups every transaction; PostgreSQL only keyed ones (the keyed test below holds it to this).
+      // Its unkeyed transactions run at once on connections of their own, where a read does not wait for
+      // another transaction's commit (a write does: the conflict above): whether the read comes after the
+      // commit is a race on PostgreSQL.
+      if (impl.name === 'sqlite') await expect(third).resolves.toBe('first');
+      else await expect(third).resolves.toSatisfy((seen) => seen === undefined || seen === 'first');
       expect(await has('k2')).toBe(false);
     });
 
