@@ -75,6 +75,35 @@ describe('sqlite: search backlog', () => {
     expect(indexState(path).entries).toEqual([edited.id]);
   });
 
+  it('keeps the full-text index in step with its rows: new entries a chunk at a time, changed and removed ones by trigger', async () => {
+    // Sent in one go, so that the backlog indexes them in one chunk; some are changed before it gets there,
+    // some after.
+    const plain = Array.from({ length: 30 }, (_, i) => aMessage(room, i + 1, user.id, { content: `capybara number${i}` }));
+    const editedEarly = aMessage(room, 31, user.id, { content: 'tapir before' });
+    const editedLate = aMessage(room, 32, user.id, { content: 'tapir early' });
+    const emptiedLate = aMessage(room, 33, user.id, { content: 'tapir gone' });
+    const wordless = aMessage(room, 34, user.id, { content: '...' });
+    for (const m of [...plain, editedEarly, editedLate, emptiedLate, wordless]) await store.messages.append(m);
+    await store.messages.update(editedEarly.id, { content: 'tapir after', version: 2, editedAt: Date.now() });
+    expect(await search('capybara')).toHaveLength(30);
+    await store.messages.update(editedLate.id, { content: 'tapir later', version: 2, editedAt: Date.now() });
+    await store.messages.update(emptiedLate.id, { content: '', deletedAt: Date.now() });
+
+    expect(await search('tapir')).toEqual([editedEarly.id, editedLate.id]);
+    expect(await search('before')).toEqual([]);
+    expect(await search('early')).toEqual([]);
+    expect(await search('number7')).toEqual([plain[7]!.id]);
+    const db = new Database(path);
+    try {
+      // FTS5 compares its index with the rows of message_search, entry by entry (rank 1: external content).
+      expect(() => db.prepare("INSERT INTO message_fts(message_fts, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
+      const ftsRows = (db.prepare('SELECT count(*) AS n FROM message_fts WHERE message_fts MATCH ?').get('capybara OR tapir') as { n: number }).n;
+      expect(ftsRows).toBe(32);
+    } finally {
+      db.close();
+    }
+  });
+
   it('lets a search inside a transaction find what that transaction sent', async () => {
     const m = aMessage(room, 1, user.id, { content: 'narwhal inside' });
     const found = await store.transaction(async (tx) => {

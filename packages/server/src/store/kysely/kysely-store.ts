@@ -88,8 +88,9 @@ export class KyselyStore implements Store {
     this.dialect = seam.name;
     this.#lanes = inTransaction ? [] : groupCommitLanes(db, seam);
     const lane = this.#lanes[0];
-    this.#searchBacklog =
-      searchBacklog ?? (seam.name === 'sqlite' && lane ? new SearchBacklog({ index: () => lane.run((trx) => indexBacklog(trx)) }) : undefined);
+    const { runDirect } = seam;
+    const index = (trx: Transaction<Database>) => (runDirect ? runningDirectly(trx, runDirect, () => indexBacklog(trx)) : indexBacklog(trx));
+    this.#searchBacklog = searchBacklog ?? (seam.name === 'sqlite' && lane ? new SearchBacklog({ index: () => lane.run(index) }) : undefined);
     this.users = new KyselyUserStore(db, guard);
     this.apiKeys = new KyselyApiKeyStore(db, guard);
     this.conversations = new KyselyConversationStore(db, guard);

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { MessageType } from '@parley/protocol';
 import type { AttachmentRecord, MessageId } from '../../domain/index.js';
 import type { Database } from './schema.js';
-import { writeMessageIndex } from './search-index.js';
+import { indexTokens, writeMessageIndexes } from './search-index.js';
 
 /** Messages indexed per transaction when catching up. */
 const CHUNK = 1000;
@@ -26,10 +26,13 @@ export async function indexBacklog(db: Kysely<Database>, limit = CHUNK): Promise
     .execute();
   const last = rows.at(-1);
   if (!last) return 0;
-  for (const row of rows) {
-    const attachments = JSON.parse(row.attachments) as AttachmentRecord[];
-    await writeMessageIndex(db, { id: row.id as MessageId, type: row.type as MessageType, content: row.content, deletedAt: row.deleted_at, attachments });
-  }
+  await writeMessageIndexes(
+    db,
+    rows.map((row) => {
+      const attachments = JSON.parse(row.attachments) as AttachmentRecord[];
+      return { id: row.id, tokens: indexTokens({ id: row.id as MessageId, type: row.type as MessageType, content: row.content, deletedAt: row.deleted_at, attachments }) };
+    }),
+  );
   await db.updateTable('search_backlog').set({ indexed_rowid: last.backlog_rowid }).where('id', '=', 1).execute();
   return rows.length;
 }

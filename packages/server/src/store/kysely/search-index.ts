@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, SqliteAdapter, sql, type Kysely } from 'kysely';
 import { labelString, searchableText, tokenString, type ConversationRecord, type MessageRecord } from '../../domain/index.js';
 import type { Database } from './schema.js';
 import { arg, preparedQuery } from './prepared-query.js';
@@ -10,6 +10,19 @@ const upsertMessageIndex = preparedQuery<unknown, [messageId: string, tokens: st
     .values({ message_id: arg<string>(0), tokens: arg<string>(1) })
     .onConflict((oc) => oc.column('message_id').doUpdateSet({ tokens: arg<string>(1) })),
 );
+
+// SQLite: a message's index row, and how its FTS5 entry is found again (see writeMessageIndexes).
+const updateMessageTokens = preparedQuery<{ message_id: string }, [messageId: string, tokens: string]>((db) =>
+  db.updateTable('message_search').set({ tokens: arg<string>(1) }).where('message_id', '=', arg<string>(0)).returning('message_id'),
+);
+const insertMessageTokens = preparedQuery<{ fts_id: number }, [messageId: string, tokens: string]>((db) =>
+  db
+    .insertInto('message_search')
+    .values({ message_id: arg<string>(0), tokens: arg<string>(1) })
+    .returning(sql<number>`fts_id`.as('fts_id')),
+);
+const deleteMessageTokens = preparedQuery<unknown, [messageId: string]>((db) => db.deleteFrom('message_search').where('message_id', '=', arg<string>(0)));
+const ADD_TO_MESSAGE_FTS = 'insert into message_fts (rowid, tokens) select fts_id, tokens from message_search where fts_id in (select value from json_each(?))';
 
 // Keeping the search tables in step with rooms and messages. The stores call these in the same
 // transaction as the write they follow, so the index never disagrees with what it indexes; the one
@@ -60,9 +73,35 @@ export function indexTokens(message: IndexedMessage): string {
 /** Indexes a message's text; deleted and system messages, and messages without words, have no entry. */
 export async function writeMessageIndex(db: Kysely<Database>, message: IndexedMessage): Promise<void> {
   const tokens = indexTokens(message);
+  if (db.getExecutor().adapter instanceof SqliteAdapter) {
+    await writeMessageIndexes(db, [{ id: message.id, tokens }]);
+    return;
+  }
   if (tokens === '') {
-    await db.deleteFrom('message_search').where('message_id', '=', message.id).execute();
+    await deleteMessageTokens(db, message.id);
     return;
   }
   await upsertMessageIndex(db, message.id, tokens);
+}
+
+/**
+ * SQLite: sets the index entries of many messages (tokens from {@link indexTokens}; '' removes the entry),
+ * in the caller's transaction. The FTS5 entries of the new rows are added by one statement at the end
+ * instead of a trigger per row: FTS5 writes out the terms it holds whenever a statement with a trigger
+ * begins, so with a trigger each message became a segment of its own, and indexing cost about three times
+ * as much (docs/benchmarks.md). Changed and removed rows keep their triggers (migration 012).
+ */
+export async function writeMessageIndexes(db: Kysely<Database>, entries: readonly { id: string; tokens: string }[]): Promise<void> {
+  const added: number[] = [];
+  for (const { id, tokens } of entries) {
+    if (tokens === '') {
+      await deleteMessageTokens(db, id);
+      continue;
+    }
+    // A message edited before the backlog reached it has its entry already.
+    if ((await updateMessageTokens(db, id, tokens)).length > 0) continue;
+    const [row] = await insertMessageTokens(db, id, tokens);
+    if (row) added.push(row.fts_id);
+  }
+  if (added.length > 0) await db.executeQuery(CompiledQuery.raw(ADD_TO_MESSAGE_FTS, [JSON.stringify(added)]));
 }
