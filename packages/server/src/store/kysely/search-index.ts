@@ -12,8 +12,8 @@ const upsertMessageIndex = preparedQuery<unknown, [messageId: string, tokens: st
 );
 
 // SQLite: a message's index row, and how its FTS5 entry is found again (see writeMessageIndexes).
-const updateMessageTokens = preparedQuery<{ message_id: string }, [messageId: string, tokens: string]>((db) =>
-  db.updateTable('message_search').set({ tokens: arg<string>(1) }).where('message_id', '=', arg<string>(0)).returning('message_id'),
+const updateMessageTokens = preparedQuery<unknown, [messageId: string, tokens: string]>((db) =>
+  db.updateTable('message_search').set({ tokens: arg<string>(1) }).where('message_id', '=', arg<string>(0)),
 );
 const insertMessageTokens = preparedQuery<{ fts_id: number }, [messageId: string, tokens: string]>((db) =>
   db
@@ -22,6 +22,7 @@ const insertMessageTokens = preparedQuery<{ fts_id: number }, [messageId: string
     .returning(sql<number>`fts_id`.as('fts_id')),
 );
 const deleteMessageTokens = preparedQuery<unknown, [messageId: string]>((db) => db.deleteFrom('message_search').where('message_id', '=', arg<string>(0)));
+const EXISTING_MESSAGE_ENTRIES = 'select message_id from message_search where message_id in (select value from json_each(?))';
 const ADD_TO_MESSAGE_FTS = 'insert into message_fts (rowid, tokens) select fts_id, tokens from message_search where fts_id in (select value from json_each(?))';
 
 // Keeping the search tables in step with rooms and messages. The stores call these in the same
@@ -92,16 +93,22 @@ export async function writeMessageIndex(db: Kysely<Database>, message: IndexedMe
  * as much (docs/benchmarks.md). Changed and removed rows keep their triggers (migration 012).
  */
 export async function writeMessageIndexes(db: Kysely<Database>, entries: readonly { id: string; tokens: string }[]): Promise<void> {
+  // One entry per message, as it stands last.
+  const tokensOf = new Map(entries.map((e) => [e.id, e.tokens]));
+  // A message edited before the backlog reached it has its entry already; usually none has.
+  const { rows } = await db.executeQuery<{ message_id: string }>(CompiledQuery.raw(EXISTING_MESSAGE_ENTRIES, [JSON.stringify([...tokensOf.keys()])]));
+  const existing = new Set(rows.map((r) => r.message_id));
   const added: number[] = [];
-  for (const { id, tokens } of entries) {
-    if (tokens === '') {
+  for (const [id, tokens] of tokensOf) {
+    if (!existing.has(id)) {
+      if (tokens === '') continue;
+      const [row] = await insertMessageTokens(db, id, tokens);
+      if (row) added.push(row.fts_id);
+    } else if (tokens === '') {
       await deleteMessageTokens(db, id);
-      continue;
+    } else {
+      await updateMessageTokens(db, id, tokens);
     }
-    // A message edited before the backlog reached it has its entry already.
-    if ((await updateMessageTokens(db, id, tokens)).length > 0) continue;
-    const [row] = await insertMessageTokens(db, id, tokens);
-    if (row) added.push(row.fts_id);
   }
   if (added.length > 0) await db.executeQuery(CompiledQuery.raw(ADD_TO_MESSAGE_FTS, [JSON.stringify(added)]));
 }
