@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { Kysely, Migrator } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '@parley/server';
-import { parseQuery, type UserId } from '../src/domain/index.js';
+import Database from 'better-sqlite3';
+import { parseQuery, type ConversationId, type MessageId, type UserId } from '../src/domain/index.js';
 import { createPostgresDialect } from '../src/store/kysely/dialects/postgres.js';
 import { createSqliteDialect } from '../src/store/kysely/dialects/sqlite.js';
 import type { StoreDialect } from '../src/store/kysely/dialects/store-dialect.js';
 import { migrationProvider } from '../src/store/kysely/migrations/index.js';
+import { aMessage } from './contracts/fixtures.js';
 import { PG_URL, storeImpls } from './helpers/test-stores.js';
 
 const STORES = await storeImpls();
@@ -94,5 +96,20 @@ describe.each(STORES)('$name: migration 004 indexes what was there before', (imp
         .then((hits) => hits.map((h) => h.message.id));
     expect(await messages('budget')).toEqual(['msg_1', 'msg_2']);
     expect(await messages('東京')).toEqual(['msg_2']);
+
+    // Entries indexed by the old insert trigger and by what replaced it (migration 012) live side by side.
+    const room = await store.conversations.get('cnv_room' as ConversationId);
+    const later = aMessage(room!, 5, 'usr_a' as UserId, { content: 'budget revisited', createdAt: T0 + 5 });
+    await store.messages.append(later);
+    await store.messages.update('msg_1' as MessageId, { content: 'The plan is approved', version: 2, editedAt: T0 + 6 });
+    expect(await messages('budget')).toEqual(['msg_2', later.id]);
+    if (impl.name === 'sqlite') {
+      const db = new Database(url);
+      try {
+        expect(() => db.prepare("INSERT INTO message_fts(message_fts, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
+      } finally {
+        db.close();
+      }
+    }
   });
 });
