@@ -78,11 +78,14 @@ describe('sqlite: search backlog', () => {
   it('keeps the full-text index in step with its rows: new entries a chunk at a time, changed and removed ones by trigger', async () => {
     // Sent in one go, so that the backlog indexes them in one chunk; some are changed before it gets there,
     // some after.
-    const plain = Array.from({ length: 30 }, (_, i) => aMessage(room, i + 1, user.id, { content: `capybara number${i}` }));
-    const editedEarly = aMessage(room, 31, user.id, { content: 'tapir before' });
-    const editedLate = aMessage(room, 32, user.id, { content: 'tapir early' });
-    const emptiedLate = aMessage(room, 33, user.id, { content: 'tapir gone' });
-    const wordless = aMessage(room, 34, user.id, { content: '...' });
+    // A millisecond apart, so that oldest-first is send order (one millisecond's messages sort by their random ids).
+    const at = Date.now();
+    const message = (seq: number, content: string) => aMessage(room, seq, user.id, { content, createdAt: at + seq });
+    const plain = Array.from({ length: 30 }, (_, i) => message(i + 1, `capybara number${i}`));
+    const editedEarly = message(31, 'tapir before');
+    const editedLate = message(32, 'tapir early');
+    const emptiedLate = message(33, 'tapir gone');
+    const wordless = message(34, '...');
     for (const m of [...plain, editedEarly, editedLate, emptiedLate, wordless]) await store.messages.append(m);
     await store.messages.update(editedEarly.id, { content: 'tapir after', version: 2, editedAt: Date.now() });
     expect(await search('capybara')).toHaveLength(30);
