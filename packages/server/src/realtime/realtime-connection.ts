@@ -63,6 +63,8 @@ export class RealtimeConnection {
   #state: State = 'starting';
   #queued: { event: EventRecord; frame: Frame }[] = [];
   #expiry: NodeJS.Timeout | undefined;
+  // Looked up once: every delivery writes to it.
+  readonly #socket: Corkable | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -71,6 +73,7 @@ export class RealtimeConnection {
     private readonly maxBufferBytes: number,
   ) {
     this.userId = auth.actor.id;
+    this.#socket = socketOf(ws);
   }
 
   get state(): State {
@@ -97,7 +100,7 @@ export class RealtimeConnection {
       this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
       return false;
     }
-    const socket = socketOf(this.ws);
+    const socket = this.#socket;
     if (socket && !corked.has(socket)) {
       socket.cork();
       corked.add(socket);

@@ -3,7 +3,18 @@ import { badRequest, type AttachmentRecord, type ConversationRecord, type EventR
 
 // Records to wire shapes. The one place that turns epoch milliseconds into ISO strings.
 
-export const iso = (ms: number): string => new Date(ms).toISOString();
+// A send renders its message's time three times (event, frame, answer), and a batch's sends share their
+// millisecond: the last conversion is kept.
+let lastMs = Number.NaN;
+let lastIso = '';
+
+export function iso(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
 
 /**
  * Wire time to epoch milliseconds. The `date-time` format admits times Date cannot read (a leap
