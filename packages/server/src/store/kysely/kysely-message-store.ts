@@ -19,30 +19,9 @@ const insertEvent = insertRow('events', [
   'id', 'conversation_id', 'seq', 'type', 'actor_id', 'created_at', 'data', 'message_id', 'visible_to', 'author_id', 'history_at',
 ]);
 
-// PostgreSQL: every statement is a round trip (and its own work in the backend), so a message send's seq,
-// message, search entry and event are one statement. Data-modifying CTEs run exactly once, and none of the
-// inserts runs without the conversation row (locked by the UPDATE until commit, as nextSeq locks it).
-const APPEND_WITH_EVENT_POSTGRES = `with s as (
-  update conversations set last_seq = last_seq + 1, last_message_seq = last_message_seq + 1, last_activity_at = $1::bigint
-  where id = $2::text returning last_seq, last_message_seq
-), m as (
-  insert into messages (id, conversation_id, seq, type, content, sender_id, sender_display_name, metadata, share, system,
-    visible_to, attachments, mentions, version, created_at, edited_at, deleted_at)
-  select $3::text, $2::text, s.last_message_seq, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text,
-    $11::text, $12::text, $13::text, $14::integer, $1::bigint, $15::bigint, $16::bigint from s
-), i as (
-  insert into message_search (message_id, tokens) select $3::text, $17::text from s where $17::text <> ''
-), e as (
-  insert into events (id, conversation_id, seq, type, actor_id, created_at, data, message_id, visible_to, author_id, history_at)
-  select $18::text, $2::text, s.last_seq, $19::text, $20::text, $21::bigint, $22::text || s.last_message_seq || $23::text,
-    $3::text, $24::text, $25::text, $26::bigint from s
-)
-select last_seq, last_message_seq from s`;
-preparedSql.add(APPEND_WITH_EVENT_POSTGRES);
-
 type Seqs = { last_seq: number; last_message_seq: number };
 
-/** The parameters of APPEND_WITH_EVENT_POSTGRES, in order (APPEND_MANY_POSTGRES takes each as an array). */
+/** One append's values, in APPEND_MANY_POSTGRES's parameter order (which takes each as an array). */
 function appendParameters({ message, event, data: [head, tail] }: MessageAppend): unknown[] {
   const m = messageToRow({ ...message, seq: 0 });
   const e = eventToRow({ ...event, seq: 0, data: '' });
@@ -53,9 +32,12 @@ function appendParameters({ message, event, data: [head, tail] }: MessageAppend)
   ];
 }
 
-// PostgreSQL, sends side by side (StatementBatcher): the appends of a whole batch in one statement. Each
-// conversation's counters move once by its number of messages, which take its seqs in call order; the
-// conversations are locked in id order first, as one by one the batch's key order would lock them.
+// PostgreSQL: every statement is a round trip (and its own work in the backend), so a message send's seq,
+// message, search entry and event are one statement, and the sends of a batch side by side
+// (StatementBatcher) share it. Each conversation's counters move once by its number of messages, which
+// take its seqs in call order; the conversations are locked in id order first, as one by one the batch's
+// key order would lock them. Data-modifying CTEs run exactly once, and no insert runs without its
+// conversation's row (locked by the UPDATE until commit, as nextSeq locks it).
 const APPEND_MANY_POSTGRES = `with p as (
   select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
     $10::text[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::bigint[], $16::bigint[], $17::text[], $18::text[], $19::text[],
@@ -149,11 +131,10 @@ export class KyselyMessageStore implements MessageStore {
     if (this.dialect === 'postgres') {
       const parameters = appendParameters(append);
       const batcher = batcherOf(this.db);
-      const seqs = batcher
-        ? await this.guard('messages.seq', () =>
-            batcher.add(appendManyWithEvents, parameters, this.position === undefined ? undefined : { position: this.position, keepsOrder: true }),
-          )
-        : (await this.guard('messages.seq', () => this.db.executeQuery<Seqs>(CompiledQuery.raw(APPEND_WITH_EVENT_POSTGRES, parameters)))).rows[0];
+      const caller = this.position === undefined ? undefined : { position: this.position, keepsOrder: true };
+      const seqs = await this.guard('messages.seq', async () =>
+        batcher ? batcher.add(appendManyWithEvents, parameters, caller) : (await appendManyWithEvents.runMany(this.db, [parameters]))[0],
+      );
       if (!seqs) throw noSeq(message.conversationId);
       return { seq: seqs.last_seq, messageSeq: seqs.last_message_seq };
     }

@@ -88,8 +88,7 @@ export class KyselyStore implements Store {
     this.dialect = seam.name;
     this.#lanes = inTransaction ? [] : groupCommitLanes(db, seam);
     const lane = this.#lanes[0];
-    const { runDirect } = seam;
-    const index = (trx: Transaction<Database>) => (runDirect ? runningDirectly(trx, runDirect, () => indexBacklog(trx)) : indexBacklog(trx));
+    const index = (trx: Transaction<Database>) => this.#direct(trx, () => indexBacklog(trx));
     this.#searchBacklog = searchBacklog ?? (seam.name === 'sqlite' && lane ? new SearchBacklog({ index: () => lane.run(index) }) : undefined);
     this.users = new KyselyUserStore(db, guard);
     this.apiKeys = new KyselyApiKeyStore(db, guard);
@@ -111,15 +110,18 @@ export class KyselyStore implements Store {
 
   transaction<T>(fn: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
-    const { runDirect } = this.seam;
-    const body = (trx: Transaction<Database>, position?: number) => {
-      const tx = new KyselyStore(trx, this.seam, true, this.#searchBacklog, position);
-      return runDirect ? runningDirectly(trx, runDirect, () => fn(tx)) : fn(tx);
-    };
+    const body = (trx: Transaction<Database>, position?: number) =>
+      this.#direct(trx, () => fn(new KyselyStore(trx, this.seam, true, this.#searchBacklog, position)));
     const { key, independent = false } = options;
     if (this.seam.name === 'sqlite') return this.#lanes[0]!.run(body, key, independent);
     if (key === undefined) return this.db.transaction().execute(body);
     return this.#lanes[laneOf(key, this.#lanes.length)]!.run(body, key, independent);
+  }
+
+  /** Runs a transaction's work with its prepared statements straight on the connection, where the dialect can. */
+  #direct<T>(trx: Transaction<Database>, work: () => Promise<T>): Promise<T> {
+    const { runDirect } = this.seam;
+    return runDirect ? runningDirectly(trx, runDirect, work) : work();
   }
 
   async migrate(): Promise<void> {

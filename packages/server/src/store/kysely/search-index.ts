@@ -11,7 +11,7 @@ const upsertMessageIndex = preparedQuery<unknown, [messageId: string, tokens: st
     .onConflict((oc) => oc.column('message_id').doUpdateSet({ tokens: arg<string>(1) })),
 );
 
-// SQLite: a message's index row, and how its FTS5 entry is found again (see writeMessageIndexes).
+// SQLite: the statements of writeMessageIndexes.
 const updateMessageTokens = preparedQuery<unknown, [messageId: string, tokens: string]>((db) =>
   db.updateTable('message_search').set({ tokens: arg<string>(1) }).where('message_id', '=', arg<string>(0)),
 );
