@@ -35,14 +35,14 @@ interface Corkable {
   write(chunk: Buffer): boolean;
 }
 
-// Sockets written to in the current turn, held corked until it ends (see RealtimeConnection.send).
-const corked = new Set<Corkable>();
-let uncorkScheduled = false;
+// Connections written to in the current turn, their sockets held corked until it ends (see
+// RealtimeConnection.send); each knows whether it is here by a flag of its own, not a lookup.
+let corked: RealtimeConnection[] = [];
 
 function uncorkAll(): void {
-  uncorkScheduled = false;
-  for (const socket of corked) socket.uncork();
-  corked.clear();
+  const connections = corked;
+  corked = [];
+  for (const conn of connections) conn.uncork();
 }
 
 /** The TCP socket under a `ws` WebSocket (`ws` keeps it as `_socket`), when it can be corked. */
@@ -65,6 +65,7 @@ export class RealtimeConnection {
   #expiry: NodeJS.Timeout | undefined;
   // Looked up once: every delivery writes to it.
   readonly #socket: Corkable | undefined;
+  #corked = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -101,13 +102,10 @@ export class RealtimeConnection {
       return false;
     }
     const socket = this.#socket;
-    if (socket && !corked.has(socket)) {
+    if (socket && !this.#corked) {
       socket.cork();
-      corked.add(socket);
-      if (!uncorkScheduled) {
-        uncorkScheduled = true;
-        process.nextTick(uncorkAll);
-      }
+      this.#corked = true;
+      if (corked.push(this) === 1) process.nextTick(uncorkAll);
     }
     // A built frame goes to the socket as is; `ws` writes synchronously (it does not compress), so frames
     // sent either way stay in order.
@@ -115,6 +113,12 @@ export class RealtimeConnection {
     else if (socket) socket.write(frame.bytes);
     else this.ws.send(frame.payload, TEXT);
     return true;
+  }
+
+  /** Lets the frames this turn wrote go (see send). */
+  uncork(): void {
+    this.#corked = false;
+    this.#socket?.uncork();
   }
 
   /** Waits until the outgoing buffer is below half its bound (replay pacing); false if the connection went. */
@@ -135,8 +139,11 @@ export class RealtimeConnection {
     return canSeeEvent({ userId: this.userId, historyFrom: sub.historyFrom }, event);
   }
 
-  /** A live event for a followed conversation: sent now, or queued until the replay is done. */
-  offer(event: EventRecord, frame: Frame): void {
+  /**
+   * A live event for a followed conversation: sent now, or queued until the replay is done. `sub` is
+   * this connection's subscription to the event's conversation, when the caller has it at hand.
+   */
+  offer(event: EventRecord, frame: Frame, sub?: Subscription): void {
     if (this.#state === 'closed') return;
     if (this.#state !== 'live') {
       if (this.#queued.length >= MAX_QUEUED_EVENTS) {
@@ -146,11 +153,10 @@ export class RealtimeConnection {
       this.#queued.push({ event, frame });
       return;
     }
-    this.#deliver(event, frame);
+    this.#deliver(event, frame, sub ?? this.subs.get(event.conversationId));
   }
 
-  #deliver(event: EventRecord, frame: Frame): void {
-    const sub = this.subs.get(event.conversationId);
+  #deliver(event: EventRecord, frame: Frame, sub: Subscription | undefined): void {
     if (!sub || event.seq <= sub.sent) return;
     sub.sent = event.seq;
     if (this.sees(event, sub)) this.send(frame);
@@ -166,7 +172,7 @@ export class RealtimeConnection {
     this.#state = 'live';
     const queued = this.#queued;
     this.#queued = [];
-    for (const { event, frame } of queued) this.#deliver(event, frame);
+    for (const { event, frame } of queued) this.#deliver(event, frame, this.subs.get(event.conversationId));
   }
 
   /** Closes the socket when `at` (epoch ms) passes: a token's expiry. */

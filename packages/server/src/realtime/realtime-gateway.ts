@@ -20,7 +20,7 @@ import type { Store } from '../store/index.js';
 import { frameRef, parseClientFrame } from './client-frames.js';
 import { WireFrame } from './wire-frame.js';
 import { ConversationFeed } from './conversation-feed.js';
-import { RealtimeConnection } from './realtime-connection.js';
+import { RealtimeConnection, type Subscription } from './realtime-connection.js';
 
 export interface RealtimeGatewayOptions {
   services: Services;
@@ -45,7 +45,8 @@ export class RealtimeGateway {
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<RealtimeConnection>();
   readonly #byUser = new Map<UserId, Set<RealtimeConnection>>();
-  readonly #followers = new Map<ConversationId, Set<RealtimeConnection>>();
+  // Each follower with its subscription (the object in its `subs`): a delivery needs both, found at once.
+  readonly #followers = new Map<ConversationId, Map<RealtimeConnection, Subscription>>();
   readonly #feeds = new Map<ConversationId, ConversationFeed>();
   // Connections whose memberships are still loading: they hear every feed's output meanwhile.
   readonly #starting = new Set<{ conn: RealtimeConnection; heard: EventRecord[] }>();
@@ -170,11 +171,11 @@ export class RealtimeGateway {
   // ---- following conversations ---------------------------------------------------------------------
 
   /** Makes `conn` follow a conversation, creating its feed (at `baselineSeq`) if this process has none. */
-  #follow(conn: RealtimeConnection, conversationId: ConversationId, sub: { historyFrom: number | null; joinedAt: number; sent: number }, baselineSeq: number): void {
+  #follow(conn: RealtimeConnection, conversationId: ConversationId, sub: Subscription, baselineSeq: number): void {
     conn.subs.set(conversationId, sub);
     let followers = this.#followers.get(conversationId);
-    if (!followers) this.#followers.set(conversationId, (followers = new Set()));
-    followers.add(conn);
+    if (!followers) this.#followers.set(conversationId, (followers = new Map()));
+    followers.set(conn, sub);
     if (!this.#feeds.has(conversationId)) {
       const feed = this.#newFeed(conversationId, baselineSeq);
       // Whatever committed between the baseline read and now comes from the store.
@@ -226,7 +227,7 @@ export class RealtimeGateway {
           displayName: message.displayName,
           at: new Date(message.at).toISOString(),
         });
-        for (const conn of followers) if (conn.userId !== message.userId && conn.state === 'live') conn.send(frame);
+        for (const conn of followers.keys()) if (conn.userId !== message.userId && conn.state === 'live') conn.send(frame);
         return;
       }
       case 'session':
@@ -264,11 +265,11 @@ export class RealtimeGateway {
       }
     }
     const followers = this.#followers.get(event.conversationId);
-    if (followers) for (const conn of followers) conn.offer(event, frame);
+    if (followers) for (const [conn, sub] of followers) conn.offer(event, frame, sub);
     if (event.type === 'member.removed' && member) {
       for (const conn of this.#byUser.get(member.userId as UserId) ?? []) this.#unfollow(conn, event.conversationId);
     } else if (event.type === 'conversation.deleted' && followers) {
-      for (const conn of [...followers]) this.#unfollow(conn, event.conversationId);
+      for (const conn of [...followers.keys()]) this.#unfollow(conn, event.conversationId);
     }
     if (!this.#followers.has(event.conversationId)) {
       this.#feeds.get(event.conversationId)?.close();
