@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldText, htmlToText, parseQuery, phraseOf, searchableText, snippetOf, tokenString, unitNeedles } from './search-text.js';
+import { foldText, htmlToText, parseQuery, phraseOf, searchableText, snippetOf, tokenize, tokenString, unitNeedles } from './search-text.js';
 
 /** What a snippet highlights, as the highlighted strings. */
 const marked = (s: { text: string; highlights: { start: number; end: number }[] }) => s.highlights.map((h) => s.text.slice(h.start, h.end));
@@ -52,6 +52,33 @@ describe('tokenString', () => {
 
   it('cuts very long words', () => {
     expect(tokenString('a'.repeat(200))).toBe(` ${'a'.repeat(64)} `);
+  });
+
+  it('gives an ASCII text (its own fast path) the tokens tokenize gives it', () => {
+    // From tokenize, as a text in any script is indexed.
+    const viaTokenize = (text: string): string => {
+      const tokens = tokenize(text);
+      return tokens.length === 0 ? '' : ` ${tokens.map((t) => t.text).join(' ')} `;
+    };
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    const samples = ['', ' ', 'Hello, World!', 'snake_case and kebab-case', '\t\ntabs\r\n', 'X'.repeat(70) + ' y', 'MiXeD 42abc DEF9'];
+    for (let i = 0; i < 2_000; i++) {
+      samples.push(Array.from({ length: random(40) }, () => String.fromCharCode(random(128))).join(''));
+    }
+    for (const text of samples) expect(tokenString(text), JSON.stringify(text)).toBe(viaTokenize(text));
+  });
+
+  it('bounds the indexed string of a long ASCII text as of any other', () => {
+    const long = 'word '.repeat(60_000);
+    const indexed = tokenString(long);
+    expect(indexed.length).toBeLessThanOrEqual(200_000);
+    expect(indexed.length).toBeGreaterThan(199_990);
+    expect(indexed.startsWith(' word word ')).toBe(true);
+    expect(tokenString(`${long}é`).length).toBe(indexed.length);
   });
 });
 
