@@ -9,7 +9,8 @@ const MENTION = /(?<![A-Za-z0-9._%+-])@([A-Za-z0-9][A-Za-z0-9._-]{0,63})/g;
  * order of first mention, at most 50. HTML is read as its text; shares and system messages name nobody.
  */
 export function mentionedHandles(type: MessageType, content: string): string[] {
-  if (type !== 'text' && type !== 'html') return [];
+  // Most messages name nobody: no `@`, no scan.
+  if ((type !== 'text' && type !== 'html') || !content.includes('@')) return [];
   const text = type === 'html' ? content.replace(/<[^>]*>/g, ' ') : content;
   const found = new Set<string>();
   for (const m of text.matchAll(MENTION)) {
