@@ -89,7 +89,7 @@ export function addBenchCommand(program: Command, io: CliIo, env: Env): void {
     .option('--retries <n>', 'sweep: run a failed step again up to n times before taking its rate as failed', bounded(0, 5), 1)
     .option('--p99-bound <ms>', 'the p99 latency a step must stay under to pass', bounded(1, 60_000, false), 100)
     .addOption(
-      new Option('--store <store>', 'the database of the Parley server the bench starts; both: Parley on SQLite, then on PostgreSQL, in one run')
+      new Option('--store <store>', 'the database of the Parley server the bench starts; both: Parley on SQLite and on PostgreSQL, in one run, their steps taking turns')
         .choices(['sqlite', 'postgres', 'both'] as const)
         .default('sqlite'),
     )

@@ -143,13 +143,19 @@ describe('parley bench, the other scenarios', () => {
     }
   }, RUN_TIMEOUT_MS);
 
-  it('sweep: runs a failed step again at the same rate before taking the rate as failed, each attempt a row', async () => {
-    // A bound no step can meet: every attempt fails, so each rate is tried 1 + retries times, then halved.
+  /** A sweep of two rates at a p99 bound no step can meet: every step fails. */
+  const failingSweep = async (options: Pick<BenchOptions, 'retries' | 'baseline'>) => {
     const rows: StepRow[] = [];
     const result = await runBench(
-      { ...base, scenario: 'fanout', rate: 20, durationS: 1, drainS: 2, sweep: true, maxSteps: 2, retries: 1, p99BoundMs: 0.000_001, baseline: false },
+      { ...base, scenario: 'fanout', rate: 20, durationS: 1, drainS: 2, sweep: true, maxSteps: 2, p99BoundMs: 0.000_001, ...options },
       { row: (r) => void (r.kind === 'step' && rows.push(r)), note: () => {} },
     );
+    return { rows, result };
+  };
+
+  it('sweep: runs a failed step again at the same rate before taking the rate as failed, each attempt a row', async () => {
+    // A bound no step can meet: every attempt fails, so each rate is tried 1 + retries times, then halved.
+    const { rows, result } = await failingSweep({ retries: 1, baseline: false });
     expect(rows.map((r) => [r.step, r.offered_rate, r.pass])).toEqual([
       [1, 20, false],
       [2, 20, false],
@@ -158,6 +164,21 @@ describe('parley bench, the other scenarios', () => {
     ]);
     for (const row of rows) expect(row).toMatchObject({ lost: 0, duplicated: 0, misrouted: 0, send_errors: 0 });
     expect(result.summary).toMatchObject({ parley_sustainable_rate: null });
+  }, RUN_TIMEOUT_MS);
+
+  it('sweep: the targets take turns, step by step, so that a drift of the machine reaches both', async () => {
+    // Every step fails: each target tries the start rate, then half of it.
+    const { rows, result } = await failingSweep({ retries: 0, baseline: true });
+    expect(rows.map((r) => [r.target, r.step, r.offered_rate])).toEqual([
+      ['baseline', 1, 20],
+      ['parley', 1, 20],
+      ['baseline', 2, 10],
+      ['parley', 2, 10],
+    ]);
+    for (const row of rows) expect(row).toMatchObject({ lost: 0, duplicated: 0, misrouted: 0, send_errors: 0 });
+    // Each Parley step is compared with the baseline's step of its rate, measured just before it.
+    for (const row of rows.filter((r) => r.target === 'parley')) expect(row.achieved_rate_ratio).toBeGreaterThan(0);
+    expect(result.summary).toMatchObject({ parley_sustainable_rate: null, baseline_sustainable_rate: null });
   }, RUN_TIMEOUT_MS);
 
   it.skipIf(!STORES.some((s) => s.name === 'postgres'))(

@@ -46,7 +46,7 @@ export interface BenchOptions {
    */
   retries?: number;
   p99BoundMs: number;
-  /** `both`: Parley on SQLite and then on PostgreSQL in the same run (targets `parley`, `parley-postgres`). */
+  /** `both`: Parley on SQLite and on PostgreSQL in the same run, their steps taking turns (targets `parley`, `parley-postgres`). */
   store: 'sqlite' | 'postgres' | 'both';
   databaseUrl: string;
   redisUrl: string;
@@ -101,8 +101,9 @@ export function assertLoopback(what: string, raw: string): void {
 }
 
 /**
- * Runs the bench: for the baseline (unless disabled) and then Parley, start (or adopt) the server, set
- * up the rooms, connect every member, run one step or a sweep, and report each step as it completes.
+ * Runs the bench: for the baseline (unless disabled) and Parley, start (or adopt) the server, set up the
+ * rooms and connect every member; then run one step or a sweep per target, the targets' steps taking
+ * turns, and report each step as it completes.
  */
 export async function runBench(options: BenchOptions, out: BenchOutput): Promise<BenchResult> {
   if (options.url !== undefined) assertLoopback('--url', options.url);
@@ -141,64 +142,116 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
     const history = await runHistoryScenario(options, conditions, serverCpus, out);
     return { steps, idle, history, summary: undefined };
   }
-  for (const name of targets) {
-    const { target, members } = await prepareTarget(name, options, layout, serverCpus, out);
-    const targetConditions: RunConditions = name === 'parley' ? conditions : { ...conditions, store: storeOf(name, options) };
-    for (const note of target.notes) out.note(note);
-    const generator = BenchGenerator.create({ threads: options.threads, workerUrl: new URL('./generator-worker.js', import.meta.url) });
-    const sample = target.pids.length > 0 ? () => sampleProcesses(target.pids) : undefined;
-    try {
-      if (options.scenario === 'idle') {
-        const row = await measureIdle(name, generator, members, targetConditions, options, sample, out);
+  if (options.scenario === 'idle') {
+    for (const name of targets) {
+      const { target, members } = await prepareTarget(name, options, layout, serverCpus, out);
+      for (const note of target.notes) out.note(note);
+      const generator = BenchGenerator.create({ threads: options.threads, workerUrl: new URL('./generator-worker.js', import.meta.url) });
+      const sample = target.pids.length > 0 ? () => sampleProcesses(target.pids) : undefined;
+      try {
+        const row = await measureIdle(name, generator, members, conditionsOf(name, conditions, options), options, sample, out);
         idle.push(idleRowWithRatio(row, idle.find((r) => r.target === 'baseline')));
         out.row(idle.at(-1) as IdleRow);
-        continue;
+      } finally {
+        await generator.close();
+        await target.close();
       }
+    }
+    return { steps, idle, history: [], summary: undefined };
+  }
+  // Every target is started and connected first, then their steps alternate (the baseline's step, then
+  // Parley's, round after round): this machine's speed drifts within minutes, and a drift between a
+  // baseline measured first and a Parley measured after moved the ratio by a third (docs/benchmarks.md).
+  // A target waiting for its turn is idle: its connections are open and silent.
+  const running: RunningTarget[] = [];
+  try {
+    for (const name of targets) {
+      const { target, members } = await prepareTarget(name, options, layout, serverCpus, out);
+      const generator = BenchGenerator.create({ threads: options.threads, workerUrl: new URL('./generator-worker.js', import.meta.url) });
+      running.push({
+        name,
+        target,
+        members,
+        generator,
+        conditions: conditionsOf(name, conditions, options),
+        sweep: options.sweep ? new RateSweep({ startRate: options.rate, maxSteps: options.maxSteps }) : undefined,
+        rate: options.rate,
+        step: 0,
+      });
+      for (const note of target.notes) out.note(note);
       await connectAll(name, generator, members, out, options.threads);
-      const sweep = options.sweep ? new RateSweep({ startRate: options.rate, maxSteps: options.maxSteps }) : undefined;
-      const between = async (): Promise<void> => {
-        await settle(generator);
-        const healed = await generator.reconnect();
-        if (healed.reconnected > 0) out.note(`${name}: reconnected ${healed.reconnected} member(s) the server had closed`);
-        if (healed.failures.length > 0) throw new Error(`members could not reconnect to ${name}; first: ${healed.failures[0]}`);
-      };
-      let step = 0;
-      const runStep = async (rate: number, attempt: number): Promise<StepRow> => {
-        step += 1;
-        out.note(`${name}: step ${step}: ${rate} msg/s for ${options.durationS} s after ${options.warmupS} s of warm-up${attempt > 0 ? ` (again: attempt ${attempt + 1})` : ''}…`);
-        const measured = await generator.runStep({
-          step,
-          plan: { ratePerSecond: rate, warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000, senders: members.length },
-          rooms: options.rooms,
-          drainMs: options.drainS * 1000,
-          ...(sample ? { sampleServer: sample } : {}),
-          loops: target.loops,
-        });
-        const row = withBaselineRatios(stepRow(name, step, measured, targetConditions, options.p99BoundMs), steps.filter((s) => s.target === 'baseline'));
-        steps.push(row);
-        out.row(row);
-        return row;
-      };
-      for (let rate: number | undefined = options.rate; rate !== undefined; ) {
-        let passed = (await runStep(rate, 0)).pass;
-        if (!sweep) break;
-        for (let attempt = 1; !passed && attempt <= (options.retries ?? 0); attempt += 1) {
-          await between();
-          passed = (await runStep(rate, attempt)).pass;
+    }
+    for (let round = 0; running.some((r) => r.rate !== undefined); round += 1) {
+      for (const r of running) {
+        if (r.rate === undefined) continue;
+        if (round > 0) await between(r, out);
+        let passed = (await runStep(r, r.rate, 0, options, steps, out)).pass;
+        for (let attempt = 1; r.sweep && !passed && attempt <= (options.retries ?? 0); attempt += 1) {
+          await between(r, out);
+          passed = (await runStep(r, r.rate, attempt, options, steps, out)).pass;
         }
-        sweep.record(rate, passed);
-        rate = sweep.next();
-        if (rate !== undefined) await between();
+        if (!r.sweep) {
+          r.rate = undefined;
+          continue;
+        }
+        r.sweep.record(r.rate, passed);
+        r.rate = r.sweep.next();
       }
-      if (sweep?.sustainable !== undefined) sustainable[name] = sweep.sustainable;
-    } finally {
-      await generator.close();
-      await target.close();
+    }
+    for (const r of running) if (r.sweep?.sustainable !== undefined) sustainable[r.name] = r.sweep.sustainable;
+  } finally {
+    for (const r of running) {
+      await r.generator.close();
+      await r.target.close();
     }
   }
-  const summary = options.sweep && options.scenario !== 'idle' ? sweepSummary(conditions, options.p99BoundMs, sustainable) : undefined;
+  const summary = options.sweep ? sweepSummary(conditions, options.p99BoundMs, sustainable) : undefined;
   if (summary) out.row(summary);
   return { steps, idle, history: [], summary };
+}
+
+/** A fan-out target of a run: started, its members connected, its sweep (if any) under way. */
+interface RunningTarget {
+  name: TargetName;
+  target: BenchTarget;
+  members: BenchMember[];
+  generator: BenchGenerator;
+  conditions: RunConditions;
+  sweep: RateSweep | undefined;
+  /** The rate of its next step; undefined once it is done. */
+  rate: number | undefined;
+  step: number;
+}
+
+function conditionsOf(name: TargetName, conditions: RunConditions, options: BenchOptions): RunConditions {
+  return name === 'parley' ? conditions : { ...conditions, store: storeOf(name, options) };
+}
+
+/** Between two steps of a target: its last step's stragglers arrive, and members it closed come back. */
+async function between(r: RunningTarget, out: BenchOutput): Promise<void> {
+  await settle(r.generator);
+  const healed = await r.generator.reconnect();
+  if (healed.reconnected > 0) out.note(`${r.name}: reconnected ${healed.reconnected} member(s) the server had closed`);
+  if (healed.failures.length > 0) throw new Error(`members could not reconnect to ${r.name}; first: ${healed.failures[0]}`);
+}
+
+/** One measured step of a target at `rate`, reported as a row with its ratios to the baseline's steps so far. */
+async function runStep(r: RunningTarget, rate: number, attempt: number, options: BenchOptions, steps: StepRow[], out: BenchOutput): Promise<StepRow> {
+  r.step += 1;
+  out.note(`${r.name}: step ${r.step}: ${rate} msg/s for ${options.durationS} s after ${options.warmupS} s of warm-up${attempt > 0 ? ` (again: attempt ${attempt + 1})` : ''}…`);
+  const sample = r.target.pids.length > 0 ? () => sampleProcesses(r.target.pids) : undefined;
+  const measured = await r.generator.runStep({
+    step: r.step,
+    plan: { ratePerSecond: rate, warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000, senders: r.members.length },
+    rooms: options.rooms,
+    drainMs: options.drainS * 1000,
+    ...(sample ? { sampleServer: sample } : {}),
+    loops: r.target.loops,
+  });
+  const row = withBaselineRatios(stepRow(r.name, r.step, measured, r.conditions, options.p99BoundMs), steps.filter((s) => s.target === 'baseline'));
+  steps.push(row);
+  out.row(row);
+  return row;
 }
 
 /**
