@@ -83,6 +83,8 @@ const GENERATOR_CPUS = '1';
 const SETTLE_QUIET_MS = 500;
 const SETTLE_MAX_MS = 30_000;
 const IDLE_SETTLE_MS = 2000;
+const IDLE_CHECK_MS = 500;
+const IDLE_CPU_SHARE = 0.1;
 const SPREAD_ABOVE = 5000;
 const SOURCE_ADDRESSES = 4;
 const MIB = 1024 * 1024;
@@ -181,15 +183,17 @@ export async function runBench(options: BenchOptions, out: BenchOutput): Promise
       for (const note of target.notes) out.note(note);
       await connectAll(name, generator, members, out, options.threads);
     }
-    for (let round = 0; running.some((r) => r.rate !== undefined); round += 1) {
+    let first = true;
+    const step = async (r: RunningTarget, rate: number, attempt: number): Promise<boolean> => {
+      if (!first) await between(r, running, out);
+      first = false;
+      return (await runStep(r, rate, attempt, options, steps, out)).pass;
+    };
+    while (running.some((r) => r.rate !== undefined)) {
       for (const r of running) {
         if (r.rate === undefined) continue;
-        if (round > 0) await between(r, out);
-        let passed = (await runStep(r, r.rate, 0, options, steps, out)).pass;
-        for (let attempt = 1; r.sweep && !passed && attempt <= (options.retries ?? 0); attempt += 1) {
-          await between(r, out);
-          passed = (await runStep(r, r.rate, attempt, options, steps, out)).pass;
-        }
+        let passed = await step(r, r.rate, 0);
+        for (let attempt = 1; r.sweep && !passed && attempt <= (options.retries ?? 0); attempt += 1) passed = await step(r, r.rate, attempt);
         if (!r.sweep) {
           r.rate = undefined;
           continue;
@@ -227,9 +231,14 @@ function conditionsOf(name: TargetName, conditions: RunConditions, options: Benc
   return name === 'parley' ? conditions : { ...conditions, store: storeOf(name, options) };
 }
 
-/** Between two steps of a target: its last step's stragglers arrive, and members it closed come back. */
-async function between(r: RunningTarget, out: BenchOutput): Promise<void> {
-  await settle(r.generator);
+/**
+ * Before a step of `r`: every target's last step has its stragglers delivered (a server still working off
+ * an overloaded step would take the core from the next step, whichever target it is), and the members
+ * `r`'s server closed come back.
+ */
+async function between(r: RunningTarget, running: readonly RunningTarget[], out: BenchOutput): Promise<void> {
+  for (const other of running) await settle(other.generator);
+  await serversIdle(running.flatMap((other) => other.target.pids));
   const healed = await r.generator.reconnect();
   if (healed.reconnected > 0) out.note(`${r.name}: reconnected ${healed.reconnected} member(s) the server had closed`);
   if (healed.failures.length > 0) throw new Error(`members could not reconnect to ${r.name}; first: ${healed.failures[0]}`);
@@ -437,6 +446,23 @@ async function measureIdle(
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits (at most SETTLE_MAX_MS) until the server processes the bench started use less than a tenth of a
+ * core: work a step left behind that sends no frames (indexing its messages for search, a checkpoint)
+ * must not run into the next step.
+ */
+async function serversIdle(pids: readonly number[]): Promise<void> {
+  if (pids.length === 0) return;
+  const until = Date.now() + SETTLE_MAX_MS;
+  let last = sampleProcesses(pids);
+  while (last && Date.now() < until) {
+    await sleep(IDLE_CHECK_MS);
+    const now = sampleProcesses(pids);
+    if (!now || (now.cpuSeconds - last.cpuSeconds) / (IDLE_CHECK_MS / 1000) < IDLE_CPU_SHARE) return;
+    last = now;
+  }
+}
 
 /** Waits until nothing has arrived for a moment, so one step's backlog does not spill into the next. */
 async function settle(generator: BenchGenerator): Promise<void> {
