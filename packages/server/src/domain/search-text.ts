@@ -146,10 +146,11 @@ function asciiTokenString(text: string): string | undefined {
   let out = ' ';
   let found = false;
   let start = -1;
+  // One step past the end (as a 0, not a word character) closes the last word.
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0;
     if (c > 0x7f) return undefined;
-    if (i < text.length && isAsciiWordChar(c)) {
+    if (isAsciiWordChar(c)) {
       if (start < 0) start = i;
       continue;
     }
